@@ -1,0 +1,78 @@
+import cors from '@koa/cors';
+import Koa from 'koa';
+import session from 'koa-session';
+import type { Logger } from 'pino';
+import type { Broker } from './broker/broker';
+import type { Config } from './config';
+import type { Hub } from './hub';
+import type { Metrics } from './metrics';
+import { errorBoundary } from './middleware/errors';
+import { requestLog } from './middleware/request-log';
+import { channelRoutes } from './routes/channels';
+import { chatRoutes } from './routes/chat';
+import { healthRoutes } from './routes/health';
+
+export interface AppDependencies {
+  readonly config: Config;
+  readonly broker: Broker;
+  readonly hub: Hub;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly viewsDir: string;
+}
+
+const SESSION_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Wires the Koa application. No I/O, no environment: everything comes in `deps`. */
+export function createApp(deps: AppDependencies): Koa {
+  const { config, broker, hub, metrics, logger } = deps;
+  const app = new Koa({ proxy: config.trustProxy, keys: [...config.sessionKeys] });
+  // Errors are answered by errorBoundary; Koa's default handler would print them a second time.
+  app.silent = true;
+
+  app.use(requestLog(logger));
+  app.use(errorBoundary(logger));
+  app.use(
+    cors({
+      origin: (ctx) => {
+        const origin = ctx.get('Origin');
+        return config.corsOrigins.includes(origin) ? origin : '';
+      },
+      credentials: true,
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Last-Event-ID'],
+      exposeHeaders: [],
+      keepHeadersOnError: true,
+    }),
+  );
+  app.use(
+    session(
+      {
+        key: 'ssehub.session',
+        maxAge: SESSION_MAX_AGE_MS,
+        httpOnly: true,
+        sameSite: 'lax',
+        signed: true,
+      },
+      app,
+    ),
+  );
+
+  const routers = [
+    healthRoutes(broker, metrics),
+    channelRoutes({
+      hub,
+      broker,
+      metrics,
+      retryMs: config.retryMs,
+      maxEventBytes: config.maxEventBytes,
+      publishToken: config.publishToken,
+    }),
+    chatRoutes({ broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir }),
+  ];
+  for (const router of routers) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

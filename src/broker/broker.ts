@@ -1,0 +1,89 @@
+import type { StoredEvent } from '../event';
+
+/** The answer to a publish: the event's id, or the first publish's answer for a repeated key. */
+export interface PublishResult {
+  readonly id: number;
+  readonly channel: string;
+  readonly event: string;
+  /** True when the idempotency key was already used: nothing was stored or published. */
+  readonly duplicate: boolean;
+}
+
+export interface PublishRequest {
+  readonly channel: string;
+  readonly event: string;
+  /** The data as compact JSON (JSON.stringify output). */
+  readonly dataJson: string;
+  readonly idempotencyKey?: string;
+}
+
+/** A slice of a channel's retained history, with the bounds of the whole retained window. */
+export interface HistoryPage {
+  /** Oldest first. */
+  readonly events: readonly StoredEvent[];
+  /** Id of the oldest retained event, or null when the channel has none. */
+  readonly firstId: number | null;
+  /** Id of the newest retained event, or null when the channel has none. */
+  readonly lastId: number | null;
+}
+
+export interface HistoryQuery {
+  /** Events with id > after; absent = the newest `limit` events. */
+  readonly after?: number;
+  readonly limit: number;
+}
+
+export type BrokerStatus = 'connecting' | 'ready' | 'down' | 'closed';
+
+/**
+ * Receives the events of subscribed channels in the order they were published, at most once
+ * each (a hole is possible: pub/sub is at-most-once). `publishedAtMs` is the publisher's clock.
+ */
+export type EventListener = (channel: string, event: StoredEvent, publishedAtMs: number) => void;
+
+export interface BrokerEvents {
+  /** The broker is serving again after an outage and every subscription is back in place. */
+  resubscribed: () => void;
+  /** The broker stopped serving: publishes and history reads fail until `resubscribed`. */
+  down: () => void;
+}
+
+/**
+ * Where events get their ids, are kept and are fanned out between processes.
+ * Implementations: MemoryBroker (one process) and RedisBroker (any number of processes).
+ */
+export interface Broker {
+  /** What this broker is, for the start-up log line. */
+  readonly description: string;
+  /** True while publishes, history reads and subscriptions can be served. */
+  readonly ready: boolean;
+
+  /**
+   * Atomically assigns the next id of the channel (starting at the current time in microseconds
+   * when its history starts), appends the event to the capped history and publishes it.
+   * Resolves only once all three happened. A repeated idempotency key (5 minutes per channel)
+   * resolves with the first publish's result and `duplicate: true`, storing nothing.
+   * Rejects with BrokerUnavailableError when the broker cannot be reached.
+   */
+  publish(request: PublishRequest): Promise<PublishResult>;
+
+  /** Reads retained events. Rejects with BrokerUnavailableError when unreachable. */
+  history(channel: string, query: HistoryQuery): Promise<HistoryPage>;
+
+  /**
+   * Starts delivering the channel's events to the listener. Resolves once events published
+   * from now on are guaranteed to be delivered. Idempotent per channel.
+   */
+  subscribe(channel: string): Promise<void>;
+
+  /** Stops delivering the channel's events. Never rejects. */
+  unsubscribe(channel: string): Promise<void>;
+
+  /** Sets the single receiver of every subscribed channel's events. */
+  onEvent(listener: EventListener): void;
+
+  on<E extends keyof BrokerEvents>(event: E, listener: BrokerEvents[E]): this;
+
+  /** Closes every connection. Never rejects. */
+  close(): Promise<void>;
+}

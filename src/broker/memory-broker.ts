@@ -1,0 +1,114 @@
+import { EventEmitter } from 'node:events';
+import { parseStoredEvent, serializeStoredEvent, type StoredEvent } from '../event';
+import type {
+  Broker,
+  EventListener,
+  HistoryPage,
+  HistoryQuery,
+  PublishRequest,
+  PublishResult,
+} from './broker';
+import { IDEMPOTENCY_TTL_MS } from './idempotency';
+
+interface ChannelLog {
+  nextId: number;
+  events: StoredEvent[];
+}
+
+interface RememberedPublish {
+  readonly result: PublishResult;
+  readonly expiresAt: number;
+}
+
+/** Microseconds since the epoch: where a channel's ids start (see API.md, "ids"). */
+export function nowMicros(): number {
+  return Date.now() * 1000;
+}
+
+/**
+ * The in-process Broker: the same ids, capped history, idempotency and fan-out as RedisBroker,
+ * for a single instance. History is lost when the process exits.
+ */
+export class MemoryBroker extends EventEmitter implements Broker {
+  readonly description = 'in-process (one instance only; history is lost on restart)';
+  readonly ready = true;
+  private readonly logs = new Map<string, ChannelLog>();
+  private readonly subscribed = new Set<string>();
+  // Insertion order is expiry order, so expired entries are always at the front.
+  private readonly remembered = new Map<string, RememberedPublish>();
+  private listener: EventListener = () => undefined;
+
+  constructor(private readonly historySize: number) {
+    super();
+  }
+
+  publish(request: PublishRequest): Promise<PublishResult> {
+    const now = Date.now();
+    this.forgetExpired(now);
+    const rememberKey =
+      request.idempotencyKey === undefined ? undefined : `${request.channel}\n${request.idempotencyKey}`;
+    const earlier = rememberKey === undefined ? undefined : this.remembered.get(rememberKey);
+    if (earlier) return Promise.resolve({ ...earlier.result, duplicate: true });
+
+    const log = this.logFor(request.channel);
+    const id = log.nextId++;
+    const event = parseStoredEvent(serializeStoredEvent(id, request.event, request.dataJson));
+    log.events.push(event);
+    if (log.events.length > this.historySize) log.events.splice(0, log.events.length - this.historySize);
+    const result: PublishResult = { id, channel: request.channel, event: request.event, duplicate: false };
+    if (rememberKey !== undefined) this.remembered.set(rememberKey, { result, expiresAt: now + IDEMPOTENCY_TTL_MS });
+    if (this.subscribed.has(request.channel)) this.listener(request.channel, event, now);
+    return Promise.resolve(result);
+  }
+
+  history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+    const events = this.logs.get(channel)?.events ?? [];
+    const first = events[0];
+    const last = events[events.length - 1];
+    if (!first || !last) return Promise.resolve({ events: [], firstId: null, lastId: null });
+    const start =
+      query.after === undefined
+        ? Math.max(0, events.length - query.limit)
+        : Math.max(0, Math.min(events.length, query.after - first.id + 1));
+    return Promise.resolve({
+      events: events.slice(start, start + query.limit),
+      firstId: first.id,
+      lastId: last.id,
+    });
+  }
+
+  subscribe(channel: string): Promise<void> {
+    this.subscribed.add(channel);
+    return Promise.resolve();
+  }
+
+  unsubscribe(channel: string): Promise<void> {
+    this.subscribed.delete(channel);
+    return Promise.resolve();
+  }
+
+  onEvent(listener: EventListener): void {
+    this.listener = listener;
+  }
+
+  close(): Promise<void> {
+    this.subscribed.clear();
+    return Promise.resolve();
+  }
+
+  private logFor(channel: string): ChannelLog {
+    let log = this.logs.get(channel);
+    if (!log) {
+      log = { nextId: nowMicros(), events: [] };
+      this.logs.set(channel, log);
+    }
+    return log;
+  }
+
+  private forgetExpired(now: number): void {
+    for (const [key, entry] of this.remembered) {
+      if (entry.expiresAt > now) return;
+      this.remembered.delete(key);
+    }
+  }
+}

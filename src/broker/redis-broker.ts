@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { BrokerUnavailableError } from '../errors';
+import { parseStoredEvent } from '../event';
+import type {
+  Broker,
+  EventListener,
+  HistoryPage,
+  HistoryQuery,
+  PublishRequest,
+  PublishResult,
+} from './broker';
+import { IDEMPOTENCY_TTL_MS } from './idempotency';
+import type { RedisConnection } from './redis-connection';
+
+interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function loadScript(name: string): LuaScript {
+  const source = readFileSync(join(__dirname, name), 'utf8');
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const PUBLISH_SCRIPT = loadScript('publish.lua');
+const HISTORY_SCRIPT = loadScript('history.lua');
+
+// Replies that mean "the server cannot serve now", as opposed to a bug in a script.
+const TRANSIENT_REPLY = /^(NOSCRIPT|LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|NOREPLICAS)/;
+
+export interface RedisBrokerOptions {
+  readonly prefix: string;
+  readonly historySize: number;
+  /** Opens a new, not yet connected, connection; called twice (commands, then subscriber). */
+  readonly createConnection: (name: string) => RedisConnection;
+  readonly description: string;
+  readonly logger: Logger;
+}
+
+/**
+ * The Broker on Redis: one command connection and one subscriber connection per process,
+ * whatever the number of clients and channels. Keys of a channel share the hash tag `{channel}`
+ * so the publish script touches one Cluster slot. After an outage it resubscribes first and only
+ * then emits `resubscribed`, so a catch-up read made on that signal misses nothing.
+ */
+export class RedisBroker extends EventEmitter implements Broker {
+  readonly description: string;
+  private readonly command: RedisConnection;
+  private readonly subscriber: RedisConnection;
+  private readonly livePrefix: string;
+  private readonly channels = new Set<string>();
+  private listener: EventListener = () => undefined;
+  private subscriberReady = false;
+  private wasReady = false;
+  private closed = false;
+
+  constructor(private readonly options: RedisBrokerOptions) {
+    super();
+    this.description = options.description;
+    this.livePrefix = `${options.prefix}live:`;
+    this.command = options.createConnection('ssehub-command');
+    this.subscriber = options.createConnection('ssehub-subscriber');
+    for (const connection of [this.command, this.subscriber]) {
+      // Without a listener an `error` event would crash the process; outages are reported by state.
+      connection.on('error', (error: Error) => options.logger.debug({ err: error }, 'redis connection error'));
+      connection.on('close', () => this.onConnectionLost());
+    }
+    this.command.on('ready', () => this.updateReadiness());
+    this.subscriber.on('ready', () => void this.restoreSubscriptions());
+    this.subscriber.on('message', (name: string, message: string) => this.onMessage(name, message));
+  }
+
+  get ready(): boolean {
+    return !this.closed && this.command.status === 'ready' && this.subscriberReady;
+  }
+
+  /**
+   * Connects both connections and resolves when ready. Network errors are retried until
+   * `timeoutMs`; errors that retrying cannot fix (authentication) reject at once.
+   */
+  async connect(timeoutMs = 30_000): Promise<void> {
+    const becameReady = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`could not reach Redis within ${timeoutMs} ms; check REDIS_URL`)),
+        timeoutMs,
+      );
+      const check = (): void => {
+        if (this.ready) {
+          clearTimeout(timer);
+          this.off('resubscribed', check);
+          resolve();
+        }
+      };
+      const fatal = (error: Error): void => {
+        if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(error.message)) {
+          clearTimeout(timer);
+          reject(new Error(`Redis refused the credentials in REDIS_URL: ${error.message}`));
+        }
+      };
+      this.on('resubscribed', check);
+      this.command.once('error', fatal);
+      this.subscriber.once('error', fatal);
+    });
+    await Promise.all([this.command.connect(), this.subscriber.connect()]).catch(() => undefined);
+    await becameReady;
+  }
+
+  async publish(request: PublishRequest): Promise<PublishResult> {
+    const keys = this.keysOf(request.channel);
+    const reply = (await this.runScript(
+      PUBLISH_SCRIPT,
+      [keys.counter, keys.history, `${keys.idempotency}${request.idempotencyKey ?? ''}`],
+      [
+        request.event,
+        request.dataJson,
+        String(this.options.historySize),
+        this.livePrefix + request.channel,
+        String(IDEMPOTENCY_TTL_MS),
+        request.idempotencyKey === undefined ? '0' : '1',
+        String(Date.now()),
+      ],
+    )) as [number, string];
+    const [stored, text] = reply;
+    if (stored === 1) return { id: Number(text), channel: request.channel, event: request.event, duplicate: false };
+    const [id = '0', event = request.event] = text.split(' ');
+    return { id: Number(id), channel: request.channel, event, duplicate: true };
+  }
+
+  async history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+    const reply = (await this.runScript(
+      HISTORY_SCRIPT,
+      [this.keysOf(channel).history],
+      [query.after === undefined ? '' : String(query.after), String(query.limit)],
+    )) as [] | [string, string, string[]];
+    if (reply.length === 0) return { events: [], firstId: null, lastId: null };
+    const [firstId, lastId, entries] = reply;
+    return { events: entries.map(parseStoredEvent), firstId: Number(firstId), lastId: Number(lastId) };
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    if (!this.ready) throw new BrokerUnavailableError();
+    this.channels.add(channel);
+    try {
+      await this.subscriber.subscribe(this.livePrefix + channel);
+    } catch (error) {
+      this.channels.delete(channel);
+      throw new BrokerUnavailableError(`could not subscribe: ${(error as Error).message}`);
+    }
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    if (!this.channels.delete(channel) || !this.subscriberReady) return;
+    await this.subscriber.unsubscribe(this.livePrefix + channel).catch(() => undefined);
+  }
+
+  onEvent(listener: EventListener): void {
+    this.listener = listener;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(
+      [this.command, this.subscriber].map((connection) =>
+        connection.quit().then(
+          () => undefined,
+          () => connection.disconnect(),
+        ),
+      ),
+    );
+  }
+
+  private keysOf(channel: string): { counter: string; history: string; idempotency: string } {
+    const base = `${this.options.prefix}{${channel}}`;
+    return { counter: `${base}:id`, history: `${base}:history`, idempotency: `${base}:idem:` };
+  }
+
+  private async runScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    if (!this.ready) throw new BrokerUnavailableError();
+    try {
+      return await this.command.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: Error) => {
+        // Loading by EVAL caches the script on that server; later calls go by hash again.
+        if (error.message.startsWith('NOSCRIPT')) return this.command.eval(script.source, keys.length, ...keys, ...args);
+        throw error;
+      });
+    } catch (error) {
+      const message = (error as Error).message;
+      if (error instanceof Error && error.name === 'ReplyError' && !TRANSIENT_REPLY.test(message)) throw error;
+      throw new BrokerUnavailableError(`the event broker is unavailable (${message}); retry later`);
+    }
+  }
+
+  private onMessage(name: string, message: string): void {
+    if (!name.startsWith(this.livePrefix)) return;
+    const channel = name.slice(this.livePrefix.length);
+    if (!this.channels.has(channel)) return;
+    const space = message.indexOf(' ');
+    try {
+      this.listener(channel, parseStoredEvent(message.slice(space + 1)), Number(message.slice(0, space)));
+    } catch (error) {
+      // A listener's failure must never break the subscriber connection's parser.
+      this.options.logger.error({ err: error, channel }, 'event listener failed');
+    }
+  }
+
+  private async restoreSubscriptions(): Promise<void> {
+    try {
+      if (this.channels.size > 0) {
+        await this.subscriber.subscribe(...[...this.channels].map((channel) => this.livePrefix + channel));
+      }
+      this.subscriberReady = true;
+      this.updateReadiness();
+    } catch (error) {
+      // The connection dropped again; its next `ready` retries.
+      this.options.logger.warn({ err: error }, 'resubscribe failed');
+    }
+  }
+
+  private onConnectionLost(): void {
+    if (this.subscriber.status !== 'ready') this.subscriberReady = false;
+    this.updateReadiness();
+  }
+
+  private updateReadiness(): void {
+    const ready = this.ready;
+    if (ready === this.wasReady) return;
+    this.wasReady = ready;
+    if (this.closed) return;
+    this.emit(ready ? 'resubscribed' : 'down');
+  }
+}

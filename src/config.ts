@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from './errors';
+
+/** A host and port of a Redis Sentinel or Cluster node. */
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Every setting of the server, validated once at start. See the README's configuration table. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl: string | undefined;
+  readonly redisSentinels: readonly RedisNode[];
+  readonly redisSentinelName: string | undefined;
+  readonly redisClusterNodes: readonly RedisNode[];
+  readonly redisPrefix: string;
+  readonly historySize: number;
+  readonly heartbeatMs: number;
+  readonly retryMs: number;
+  readonly maxEventBytes: number;
+  readonly maxClients: number;
+  readonly clientBufferBytes: number;
+  readonly sessionKeys: readonly string[];
+  /** True when SESSION_KEYS was unset and random keys were made (sessions die with the process). */
+  readonly sessionKeysGenerated: boolean;
+  readonly publishToken: string | undefined;
+  readonly corsOrigins: readonly string[];
+  readonly trustProxy: boolean;
+  readonly production: boolean;
+  readonly logLevel: string;
+  readonly workers: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function fail(name: string, value: string, expected: string): never {
+  throw new ConfigError(`${name}=${JSON.stringify(value)} is invalid: expected ${expected}`);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!/^[0-9]+$/.test(value.trim())) fail(name, value, `an integer from ${min} to ${max}`);
+  const parsed = Number(value.trim());
+  if (parsed < min || parsed > max) fail(name, value, `an integer from ${min} to ${max}`);
+  return parsed;
+}
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function redisNodes(env: Env, name: string): RedisNode[] {
+  return list(env, name).map((item) => {
+    const match = /^([^:\s]+):([0-9]{1,5})$/.exec(item);
+    const port = Number(match?.[2]);
+    if (!match?.[1] || port < 1 || port > 65535) fail(name, env[name] ?? '', 'a comma-separated host:port list');
+    return { host: match[1], port };
+  });
+}
+
+function redisUrl(env: Env): string | undefined {
+  const value = env.REDIS_URL;
+  if (value === undefined || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail('REDIS_URL', value, 'a redis:// or rediss:// URL');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') fail('REDIS_URL', value, 'a redis:// or rediss:// URL');
+  return value;
+}
+
+function origins(env: Env): string[] {
+  return list(env, 'CORS_ORIGINS').map((origin) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.origin !== origin) fail('CORS_ORIGINS', origin, 'origins such as https://app.example.com (scheme, host, optional port; no path)');
+    return origin;
+  });
+}
+
+function sessionKeys(env: Env, production: boolean): { keys: string[]; generated: boolean } {
+  const keys = list(env, 'SESSION_KEYS');
+  if (keys.length > 0) return { keys, generated: false };
+  if (production) throw new ConfigError('SESSION_KEYS is required when NODE_ENV=production (comma-separated cookie-signing keys)');
+  return { keys: [randomBytes(32).toString('base64url')], generated: true };
+}
+
+/**
+ * Reads and validates the configuration from `env` (the only reader of process.env).
+ * Throws ConfigError with one line naming the variable when a value is malformed.
+ */
+export function readConfig(env: Env): Config {
+  const production = env.NODE_ENV === 'production';
+  const redisPrefix = env.REDIS_PREFIX ?? 'ssehub:';
+  // Keys use `{channel}` as a Cluster hash tag; a brace in the prefix would become the tag instead.
+  if (/[{}\s]/.test(redisPrefix)) fail('REDIS_PREFIX', redisPrefix, 'no braces or whitespace');
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) fail('LOG_LEVEL', logLevel, LOG_LEVELS.join(', '));
+  const keys = sessionKeys(env, production);
+  const redisSentinels = redisNodes(env, 'REDIS_SENTINELS');
+  const redisSentinelName = env.REDIS_SENTINEL_NAME || undefined;
+  if (redisSentinels.length > 0 && !redisSentinelName) {
+    throw new ConfigError('REDIS_SENTINEL_NAME is required with REDIS_SENTINELS (the monitored master name)');
+  }
+  const trustProxy = env.TRUST_PROXY ?? 'false';
+  if (trustProxy !== 'true' && trustProxy !== 'false') fail('TRUST_PROXY', trustProxy, 'true or false');
+
+  return Object.freeze({
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    redisUrl: redisUrl(env),
+    redisSentinels,
+    redisSentinelName,
+    redisClusterNodes: redisNodes(env, 'REDIS_CLUSTER_NODES'),
+    redisPrefix,
+    historySize: integer(env, 'HISTORY_SIZE', 1000, 1, 1_000_000),
+    heartbeatMs: integer(env, 'HEARTBEAT_MS', 15_000, 10, 3_600_000),
+    retryMs: integer(env, 'RETRY_MS', 2000, 1, 3_600_000),
+    maxEventBytes: integer(env, 'MAX_EVENT_BYTES', 65_536, 16, 64 * 1024 * 1024),
+    maxClients: integer(env, 'MAX_CLIENTS', 10_000, 0, 10_000_000),
+    clientBufferBytes: integer(env, 'CLIENT_BUFFER_BYTES', 1_048_576, 1024, 1024 * 1024 * 1024),
+    sessionKeys: Object.freeze(keys.keys),
+    sessionKeysGenerated: keys.generated,
+    publishToken: env.PUBLISH_TOKEN || undefined,
+    corsOrigins: Object.freeze(origins(env)),
+    trustProxy: trustProxy === 'true',
+    production,
+    logLevel,
+    workers: integer(env, 'WORKERS', 1, 1, 256),
+  });
+}

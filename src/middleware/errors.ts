@@ -1,0 +1,40 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import { AppError } from '../errors';
+
+interface HttpLikeError {
+  status?: unknown;
+  expose?: unknown;
+  message?: unknown;
+}
+
+/**
+ * First in the chain: turns AppError (and Koa's own exposed 4xx errors) into
+ * `{"error":{"code","message"}}`; anything else is logged and answered 500 without details.
+ * Once headers are sent (an open stream) an error can only be logged.
+ */
+export function errorBoundary(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (ctx.headerSent) {
+        logger.error({ err: error }, 'error after the response started');
+        return;
+      }
+      const { status, code, message } = describe(error);
+      if (status >= 500) logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+      ctx.status = status;
+      ctx.body = { error: { code, message } };
+    }
+  };
+}
+
+function describe(error: unknown): { status: number; code: string; message: string } {
+  if (error instanceof AppError) return { status: error.status, code: error.code, message: error.message };
+  const httpError = error as HttpLikeError;
+  if (typeof httpError.status === 'number' && httpError.status < 500 && httpError.expose === true) {
+    return { status: httpError.status, code: 'bad_request', message: String(httpError.message) };
+  }
+  return { status: 500, code: 'internal_error', message: 'internal server error' };
+}

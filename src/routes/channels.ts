@@ -1,0 +1,125 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Broker } from '../broker/broker';
+import { isValidIdempotencyKey } from '../broker/idempotency';
+import { AppError, BrokerUnavailableError } from '../errors';
+import { assertChannel, parseResumePoint } from '../event';
+import type { Hub } from '../hub';
+import type { Metrics } from '../metrics';
+import { readBody } from '../middleware/body';
+import { parsePublishBody } from '../publish-body';
+import { openEventStream, refuseEventStream } from '../sse/stream';
+
+export interface ChannelRoutesOptions {
+  readonly hub: Hub;
+  readonly broker: Broker;
+  readonly metrics: Metrics;
+  readonly retryMs: number;
+  readonly maxEventBytes: number;
+  readonly publishToken: string | undefined;
+}
+
+const MAX_HISTORY_LIMIT = 1000;
+const DEFAULT_HISTORY_LIMIT = 100;
+
+/** Stream, publish and history of channels, plus `GET /stream` for the chat channel. */
+export function channelRoutes(options: ChannelRoutesOptions): Router {
+  const router = new Router();
+  const stream = streamHandler(options);
+  router.get('/channels/:channel/stream', (ctx) => stream(ctx, ctx.params.channel ?? ''));
+  router.get('/stream', (ctx) => stream(ctx, 'chat'));
+  router.post('/channels/:channel/events', publishHandler(options));
+  router.get('/channels/:channel/events', historyHandler(options));
+  return router;
+}
+
+function streamHandler(options: ChannelRoutesOptions): (ctx: Context, channel: string) => Promise<void> {
+  return async (ctx, channelName) => {
+    const channel = assertChannel(channelName);
+    const resumePoint = parseResumePoint(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
+    if (!options.hub.acceptsClients) {
+      options.metrics.clientsRefused.inc();
+      refuseEventStream(ctx, options.retryMs);
+      return;
+    }
+    const body = new PassThrough();
+    try {
+      await options.hub.connect({ channel, resumePoint, stream: body, abortConnection: () => ctx.req.socket.destroy() });
+    } catch (error) {
+      if (!(error instanceof BrokerUnavailableError)) throw error;
+      options.metrics.clientsRefused.inc();
+      refuseEventStream(ctx, options.retryMs);
+      return;
+    }
+    openEventStream(ctx, body);
+  };
+}
+
+function publishHandler(options: ChannelRoutesOptions): (ctx: Context) => Promise<void> {
+  const expectedToken = options.publishToken === undefined ? undefined : digest(options.publishToken);
+  return async (ctx) => {
+    const channel = assertChannel(channelParam(ctx));
+    if (expectedToken !== undefined && !bearerMatches(ctx.get('Authorization'), expectedToken)) {
+      ctx.set('WWW-Authenticate', 'Bearer');
+      throw new AppError(401, 'unauthorized', 'publishing needs Authorization: Bearer <PUBLISH_TOKEN>');
+    }
+    const idempotencyKey = ctx.headers['idempotency-key'];
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !isValidIdempotencyKey(idempotencyKey))) {
+      throw new AppError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters');
+    }
+    const body = await readBody(ctx, ['json'], options.maxEventBytes);
+    const input = parsePublishBody(body.value);
+    const stopTimer = options.metrics.publishDuration.startTimer();
+    const result = await options.broker.publish({ channel, ...input, idempotencyKey });
+    stopTimer();
+    if (!result.duplicate) options.metrics.eventsPublished.inc();
+    ctx.status = result.duplicate ? 200 : 201;
+    ctx.body = { id: String(result.id), channel, event: result.event };
+  };
+}
+
+function historyHandler(options: ChannelRoutesOptions): (ctx: Context) => Promise<void> {
+  return async (ctx) => {
+    const channel = assertChannel(channelParam(ctx));
+    const limitText = singleQueryValue(ctx, 'limit', 'invalid_query');
+    const afterText = singleQueryValue(ctx, 'after', 'invalid_query');
+    const limit = limitText === undefined ? DEFAULT_HISTORY_LIMIT : Number(limitText);
+    if (limitText !== undefined && (!/^[0-9]{1,4}$/.test(limitText) || limit < 1 || limit > MAX_HISTORY_LIMIT)) {
+      throw new AppError(400, 'invalid_query', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);
+    }
+    let after: number | null;
+    try {
+      after = parseResumePoint(afterText);
+    } catch {
+      throw new AppError(400, 'invalid_query', 'after must be a decimal integer >= 0 of at most 16 digits');
+    }
+    const page = await options.broker.history(channel, after === null ? { limit } : { after, limit });
+    // The stored text of each event is already the item's JSON: no parse, no re-encode.
+    ctx.type = 'application/json';
+    ctx.body = `{"events":[${page.events.map((event) => event.raw).join(',')}]}`;
+  };
+}
+
+function channelParam(ctx: Context): string {
+  const params = (ctx as Context & { params?: Record<string, string | undefined> }).params;
+  return params?.channel ?? '';
+}
+
+function singleQueryValue(ctx: Context, name: string, errorCode: string): string | undefined {
+  const value = ctx.query[name];
+  if (Array.isArray(value)) throw new AppError(400, errorCode, `give "${name}" at most once`);
+  return value;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Compares in constant time (both sides hashed to the same length first). */
+function bearerMatches(header: string, expectedDigest: Buffer): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) return false;
+  return timingSafeEqual(digest(match[1]), expectedDigest);
+}

@@ -1,0 +1,160 @@
+import cluster from 'node:cluster';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createApp } from './app';
+import type { Broker } from './broker/broker';
+import { MemoryBroker } from './broker/memory-broker';
+import { RedisBroker } from './broker/redis-broker';
+import { createRedisConnection, describeRedisTarget, usesRedis } from './broker/redis-connection';
+import { readConfig, type Config } from './config';
+import { ConfigError } from './errors';
+import { Hub } from './hub';
+import { createLogger } from './logger';
+import { Metrics } from './metrics';
+
+const SHUTDOWN_DEADLINE_MS = 4000;
+
+/** A listening server and the way to stop it in order. */
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly broker: Broker;
+  readonly hub: Hub;
+  /** Stops accepting, ends open streams, closes the broker. Never rejects. */
+  close(): Promise<void>;
+}
+
+async function createBroker(config: Config, logger: Logger): Promise<Broker> {
+  if (!usesRedis(config)) return new MemoryBroker(config.historySize);
+  const broker = new RedisBroker({
+    prefix: config.redisPrefix,
+    historySize: config.historySize,
+    createConnection: (name) => createRedisConnection(config, name),
+    description: describeRedisTarget(config),
+    logger,
+  });
+  try {
+    await broker.connect();
+  } catch (error) {
+    await broker.close();
+    throw error;
+  }
+  return broker;
+}
+
+/** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const metrics = new Metrics();
+  const broker = await createBroker(config, logger);
+  const hub = new Hub({ ...config, broker, metrics, logger });
+  broker.on('down', () => logger.warn('broker unavailable: publishes and history answer 503 until it returns'));
+  broker.on('resubscribed', () => {
+    metrics.brokerReconnects.inc();
+    logger.info('broker available again: resubscribed, catching up from history');
+  });
+  const app = createApp({ config, broker, hub, metrics, logger, viewsDir: join(__dirname, '..', 'views') });
+  const server: Server = app.listen(config.port, config.host);
+  await once(server, 'listening');
+  // Long-lived streams must not be cut by Node's request timeouts.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 5000;
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const closed = once(server, 'close').catch(() => undefined);
+      server.close();
+      hub.close();
+      // Ended streams leave keep-alive sockets behind; close them as they go idle.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS);
+      await closed;
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      await broker.close();
+    })();
+    return closing;
+  };
+  return { url, port, broker, hub, close };
+}
+
+function logStart(config: Config, logger: Logger, running: RunningServer): void {
+  logger.info(
+    { address: running.url, broker: running.broker.description, historySize: config.historySize },
+    `ssehub listening on ${running.url} (broker: ${running.broker.description}, history: ${config.historySize} events per channel)`,
+  );
+  if (!usesRedis(config)) {
+    logger.warn('REDIS_URL is unset: using the in-process broker, which serves this one instance only and keeps history in memory');
+  }
+  if (config.sessionKeysGenerated) {
+    logger.warn('SESSION_KEYS is unset: sessions are signed with a random key and end when the process restarts');
+  }
+}
+
+async function runWorker(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  let running: RunningServer;
+  try {
+    running = await startServer(config, logger);
+  } catch (error) {
+    process.stderr.write(`ssehub: cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  logStart(config, logger, running);
+  const stop = (signal: string): void => {
+    logger.info({ signal }, 'shutting down: ending streams, closing the broker');
+    const force = setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS + 500);
+    force.unref();
+    void running.close().then(() => {
+      logger.info('shutdown complete');
+      logger.flush();
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function runPrimary(config: Config): void {
+  const logger = createLogger(config.logLevel);
+  logger.info({ workers: config.workers }, `starting ${config.workers} workers sharing port ${config.port}`);
+  for (let index = 0; index < config.workers; index++) cluster.fork();
+  let stopping = false;
+  const stop = (): void => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  cluster.on('exit', (worker, code) => {
+    if (!stopping && code !== 0) {
+      logger.error({ pid: worker.process.pid, code }, 'worker exited; stopping');
+      stop();
+    }
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(stopping ? 0 : 1);
+  });
+}
+
+function main(): void {
+  let config: Config;
+  try {
+    config = readConfig(process.env);
+    if (config.workers > 1 && !usesRedis(config)) {
+      throw new ConfigError('WORKERS>1 needs REDIS_URL (or Sentinel/Cluster): workers share events through Redis');
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`ssehub: ${error.message}\n`);
+    process.exit(1);
+  }
+  if (config.workers > 1 && cluster.isPrimary) runPrimary(config);
+  else void runWorker(config);
+}
+
+if (require.main === module) main();

@@ -1,0 +1,115 @@
+import request from 'supertest';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { SseClient } from '../helpers/sse-client';
+import { startToggleProxy } from '../helpers/toggle-proxy';
+import { startTestServer, uniquePrefix } from '../helpers/test-server';
+
+type Server = Awaited<ReturnType<typeof startTestServer>>;
+
+function publish(url: string, channel: string, data: unknown): request.Test {
+  return request(url).post(`/channels/${channel}/events`).send({ data });
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return Date.now() - started;
+}
+
+describe('a Redis outage', () => {
+  let redis: RedisServer;
+  let servers: Server[] = [];
+  let clients: SseClient[] = [];
+
+  beforeEach(async () => {
+    redis = await startRedisServer();
+  });
+  afterEach(async () => {
+    for (const client of clients) client.close();
+    await Promise.all(servers.map((server) => server.close()));
+    await redis.stop();
+    servers = [];
+    clients = [];
+  });
+
+  async function startHub(prefix: string): Promise<Server> {
+    const server = await startTestServer('redis', { REDIS_URL: redis.url, REDIS_PREFIX: prefix, HEARTBEAT_MS: '100' });
+    servers.push(server);
+    return server;
+  }
+
+  it('keeps streams open with heartbeats, answers 503, then resubscribes and resumes with hub.gap after Redis came back empty', async () => {
+    const hub = await startHub(uniquePrefix());
+    const client = await SseClient.open(`${hub.url}/channels/outage/stream`);
+    clients.push(client);
+    const before = (await publish(hub.url, 'outage', 'before').expect(201)).body as { id: string };
+    await client.waitForMessages(1);
+
+    await redis.kill();
+    const downAfterMs = await until(async () => (await request(hub.url).get('/readyz')).status === 503, '/readyz 503', 5000);
+    const refused = await publish(hub.url, 'outage', 'during');
+    expect(refused.status).toBe(503);
+    expect(refused.body).toEqual({ error: { code: 'broker_unavailable', message: expect.any(String) } });
+    const history = await request(hub.url).get('/channels/outage/events');
+    expect(history.status).toBe(503);
+    expect((history.body as { error: { code: string } }).error.code).toBe('broker_unavailable');
+    // A new stream cannot be replayed now: told to come back later, with a 200 so browsers retry.
+    const refusedStream = await SseClient.open(`${hub.url}/channels/outage/stream`);
+    clients.push(refusedStream);
+    await refusedStream.waitForEnd();
+    expect(refusedStream.response?.statusCode).toBe(200);
+    expect(refusedStream.retries).toHaveLength(1);
+    // The open stream stays open and keeps its heartbeats.
+    const heartbeats = client.comments.length;
+    await client.waitFor((c) => c.comments.length >= heartbeats + 2, 5000, 'heartbeats during the outage');
+    expect(client.ended).toBe(false);
+
+    await redis.start();
+    const upAfterMs = await until(async () => (await request(hub.url).get('/readyz')).status === 200, '/readyz 200', 10_000);
+    const after = (await publish(hub.url, 'outage', 'after').expect(201)).body as { id: string };
+    await client.waitForMessages(3);
+    expect(client.messages[0]).toMatchObject({ id: before.id, data: '"before"' });
+    expect(client.messages[1]).toEqual({
+      id: undefined,
+      event: 'hub.gap',
+      data: JSON.stringify({ lastEventId: before.id, firstAvailableId: after.id }),
+    });
+    expect(client.messages[2]).toMatchObject({ id: after.id, data: '"after"' });
+    expect(Number(after.id)).toBeGreaterThan(Number(before.id));
+    process.stdout.write(`redis outage: /readyz 503 after ${downAfterMs} ms, 200 again ${upAfterMs} ms after restart\n`);
+  });
+
+  it('delivers events another instance published while this one was cut off from Redis, once and in order', async () => {
+    const prefix = uniquePrefix();
+    const proxy = await startToggleProxy(redis.port);
+    try {
+      const hub = await startTestServer('redis', { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix });
+      servers.push(hub);
+      const publisher = await startHub(prefix);
+      const client = await SseClient.open(`${hub.url}/channels/catchup/stream`);
+      clients.push(client);
+      const first = (await publish(publisher.url, 'catchup', 0).expect(201)).body as { id: string };
+      await client.waitForMessages(1);
+
+      await proxy.cut();
+      await until(async () => (await request(hub.url).get('/readyz')).status === 503, 'the cut-off hub to notice', 5000);
+      for (let n = 1; n <= 20; n++) await publish(publisher.url, 'catchup', n).expect(201);
+      expect(client.messages).toHaveLength(1);
+      await proxy.restore();
+      // Nothing new is published: only the catch-up after resubscribing can deliver these.
+      await client.waitForMessages(21);
+      for (let n = 21; n <= 25; n++) await publish(publisher.url, 'catchup', n).expect(201);
+
+      await client.waitForMessages(26);
+      expect(client.ids).toEqual(Array.from({ length: 26 }, (_, n) => Number(first.id) + n));
+      expect(client.messages.map((message) => message.data)).toEqual(Array.from({ length: 26 }, (_, n) => String(n)));
+      const metrics = await request(hub.url).get('/metrics');
+      expect(metrics.text).toMatch(/^ssehub_broker_reconnects_total [1-9]/m);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

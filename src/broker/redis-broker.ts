@@ -180,7 +180,8 @@ export class RedisBroker extends EventEmitter implements Broker {
   }
 
   private async runScript(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-    if (!this.ready) throw new BrokerUnavailableError();
+    // Publishing and reading history need only the command connection, not the subscriber.
+    if (this.closed || this.command.status !== 'ready') throw new BrokerUnavailableError();
     try {
       return await this.command.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: Error) => {
         // Loading by EVAL caches the script on that server; later calls go by hash again.

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import request from 'supertest';
+import { SseClient } from '../helpers/sse-client';
+import { startTestServer, testRedisUrl } from '../helpers/test-server';
+
+type Server = Awaited<ReturnType<typeof startTestServer>>;
+
+const publishScript = readFileSync(join(__dirname, '../../src/broker/publish.lua'), 'utf8');
+
+describe('holes in live delivery', () => {
+  let server: Server;
+  let redis: Redis;
+  const clients: SseClient[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer('redis');
+    redis = new Redis(testRedisUrl());
+  });
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    redis.disconnect();
+    await server.close();
+  });
+
+  /** Stores an event exactly as a publish does, but announces it on a channel nobody hears. */
+  async function publishWithLostMessage(channel: string, data: unknown): Promise<string> {
+    const base = `${server.config.redisPrefix}{${channel}}`;
+    const [, id] = (await redis.eval(
+      publishScript,
+      3,
+      `${base}:id`,
+      `${base}:history`,
+      `${base}:idem:`,
+      'message',
+      JSON.stringify(data),
+      '1000',
+      `${server.config.redisPrefix}nobody-listens`,
+      '300000',
+      '0',
+      String(Date.now()),
+    )) as [number, string];
+    return id;
+  }
+
+  const publish = async (channel: string, data: unknown): Promise<string> =>
+    ((await request(server.url).post(`/channels/${channel}/events`).send({ data }).expect(201)).body as { id: string }).id;
+
+  it('fills a pub/sub message that never arrived from history before delivering what follows', async () => {
+    const client = await SseClient.open(`${server.url}/channels/holes/stream`);
+    clients.push(client);
+    const first = await publish('holes', 'a');
+    await client.waitForMessages(1);
+    const lost = await publishWithLostMessage('holes', 'lost');
+    const last = await publish('holes', 'c');
+    await client.waitForMessages(3);
+    expect(client.messages.map((message) => [message.id, message.data])).toEqual([
+      [first, '"a"'],
+      [lost, '"lost"'],
+      [last, '"c"'],
+    ]);
+    const metrics = await request(server.url).get('/metrics');
+    expect(metrics.text).toMatch(/^ssehub_gaps_repaired_total [1-9]/m);
+  });
+
+  it('gives every client every id once, in order, while its subscriber connection is killed during publishing', async () => {
+    const streams = await Promise.all([1, 2, 3].map(() => SseClient.open(`${server.url}/channels/killed/stream`)));
+    clients.push(...streams);
+    const total = 150;
+    const ids: string[] = [];
+    const publishing = (async () => {
+      for (let n = 0; n < total; n++) ids.push(await publish('killed', n));
+    })();
+    const killing = (async () => {
+      for (let round = 0; round < 3; round++) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        await redis.client('KILL', 'TYPE', 'pubsub');
+      }
+    })();
+    await Promise.all([publishing, killing]);
+    for (const stream of streams) {
+      await stream.waitForMessages(total, 15_000);
+      expect(stream.messages.map((message) => message.id)).toEqual(ids);
+    }
+  });
+});

@@ -21,9 +21,12 @@ export class SseClient {
   private waiters: Array<() => void> = [];
   private request: ClientRequest | undefined;
 
+  /** With `keepData` false, messages keep only their id and event (for high-volume tests). */
+  constructor(private readonly keepData = true) {}
+
   /** Opens the stream; resolves with the client once the response headers arrived. */
-  static open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
-    const client = new SseClient();
+  static open(url: string, headers: Record<string, string> = {}, options: { keepData?: boolean } = {}): Promise<SseClient> {
+    const client = new SseClient(options.keepData ?? true);
     return new Promise((resolve, reject) => {
       const req = request(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
         client.response = res;
@@ -110,7 +113,10 @@ export class SseClient {
       else if (field === 'data') data.push(value);
       else if (field === 'retry') this.retries.push(Number(value));
     }
-    if (data.length > 0) this.messages.push({ id, event, data: data.join('\n') });
+    // Copies, because V8 substrings keep the whole received chunk alive.
+    id = id === undefined ? undefined : fresh(id);
+    event = fresh(event);
+    if (data.length > 0) this.messages.push({ id, event, data: this.keepData ? data.join('\n') : '' });
   }
 
   private finish(): void {
@@ -122,4 +128,8 @@ export class SseClient {
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+function fresh(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }

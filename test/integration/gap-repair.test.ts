@@ -75,7 +75,7 @@ describe('holes in live delivery', () => {
     const killing = (async () => {
       for (let round = 0; round < 3; round++) {
         await new Promise((resolve) => setTimeout(resolve, 30));
-        await redis.client('KILL', 'TYPE', 'pubsub');
+        await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       }
     })();
     await Promise.all([publishing, killing]);

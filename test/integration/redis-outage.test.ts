@@ -52,7 +52,7 @@ describe('a Redis outage', () => {
     const downAfterMs = await until(async () => (await request(hub.url).get('/readyz')).status === 503, '/readyz 503', 5000);
     const refused = await publish(hub.url, 'outage', 'during');
     expect(refused.status).toBe(503);
-    expect(refused.body).toEqual({ error: { code: 'broker_unavailable', message: expect.any(String) } });
+    expect((refused.body as { error: { code: string } }).error.code).toBe('broker_unavailable');
     const history = await request(hub.url).get('/channels/outage/events');
     expect(history.status).toBe(503);
     expect((history.body as { error: { code: string } }).error.code).toBe('broker_unavailable');

@@ -1,11 +1,17 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { startRedisServer, type RedisServer } from './redis-server';
 
 declare global {
   var __SSEHUB_REDIS__: RedisServer | undefined;
 }
 
-/** Uses REDIS_URL when set; otherwise starts a throwaway redis-server for the whole run. */
+/**
+ * Builds dist/ when stale (process-level tests run the real entry point), then uses REDIS_URL
+ * when set, or starts a throwaway redis-server for the whole run.
+ */
 export default async function globalSetup(): Promise<void> {
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build-if-needed.js')], { stdio: 'inherit' });
   if (process.env.REDIS_URL) {
     process.env.TEST_REDIS_URL = process.env.REDIS_URL;
     return;

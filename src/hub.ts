@@ -68,6 +68,11 @@ export class Hub {
     return this.clients + this.pendingConnects;
   }
 
+  /** Channels with clients (each holds one subscription). */
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
   /** True when a new stream can be served now (below MAX_CLIENTS, broker ready). */
   get acceptsClients(): boolean {
     return this.clientCount < this.options.maxClients && this.options.broker.ready;

@@ -1,0 +1,147 @@
+import { PassThrough } from 'node:stream';
+import pino from 'pino';
+import { MemoryBroker } from '../../src/broker/memory-broker';
+import { Hub } from '../../src/hub';
+import { Metrics } from '../../src/metrics';
+
+interface TestStream {
+  stream: PassThrough;
+  chunks: Buffer[];
+  text(): string;
+  aborted: boolean;
+}
+
+function testStream(read = true): TestStream {
+  const stream = new PassThrough();
+  const result: TestStream = {
+    stream,
+    chunks: [],
+    text: () => Buffer.concat(result.chunks).toString(),
+    aborted: false,
+  };
+  if (read) {
+    // Capture the very Buffer objects the hub wrote (a PassThrough passes them through as is).
+    stream.on('data', (chunk: Buffer) => result.chunks.push(chunk));
+  }
+  return result;
+}
+
+function setup(overrides: Partial<ConstructorParameters<typeof Hub>[0]> = {}): { hub: Hub; broker: MemoryBroker; metrics: Metrics } {
+  const broker = new MemoryBroker(100);
+  const metrics = new Metrics();
+  const hub = new Hub({
+    broker,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    historySize: 100,
+    heartbeatMs: 60_000,
+    retryMs: 2000,
+    maxClients: 100,
+    clientBufferBytes: 64 * 1024,
+    ...overrides,
+  });
+  return { hub, broker, metrics };
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function publish(broker: MemoryBroker, channel: string, data: unknown): Promise<number> {
+  return (await broker.publish({ channel, event: 'message', dataJson: JSON.stringify(data) })).id;
+}
+
+describe('Hub', () => {
+  it('encodes each event once and writes the same buffer to every client', async () => {
+    const { hub, broker } = setup();
+    const a = testStream();
+    const b = testStream();
+    await hub.connect({ channel: 'c', resumePoint: null, stream: a.stream, abortConnection: () => undefined });
+    await hub.connect({ channel: 'c', resumePoint: null, stream: b.stream, abortConnection: () => undefined });
+    const id = await publish(broker, 'c', { x: 1 });
+    await nextTurn();
+    await nextTurn();
+    const lastA = a.chunks[a.chunks.length - 1];
+    const lastB = b.chunks[b.chunks.length - 1];
+    expect(lastA?.toString()).toBe(`id: ${id}\nevent: message\ndata: {"x":1}\n\n`);
+    expect(lastA).toBe(lastB);
+    hub.close();
+  });
+
+  it('writes the events of one event-loop turn to a client as one buffer', async () => {
+    const { hub, broker } = setup();
+    const client = testStream();
+    await hub.connect({ channel: 'c', resumePoint: null, stream: client.stream, abortConnection: () => undefined });
+    await nextTurn();
+    const before = client.chunks.length;
+    const ids = await Promise.all([1, 2, 3].map((n) => publish(broker, 'c', n)));
+    await nextTurn();
+    await nextTurn();
+    expect(client.chunks.length - before).toBe(1);
+    expect(client.chunks[client.chunks.length - 1]?.toString()).toBe(
+      ids.map((id, n) => `id: ${id}\nevent: message\ndata: ${n + 1}\n\n`).join(''),
+    );
+    hub.close();
+  });
+
+  it('starts a stream with the retry line, then replays history after the resume point before live events', async () => {
+    const { hub, broker } = setup();
+    const ids = [await publish(broker, 'c', 'a'), await publish(broker, 'c', 'b'), await publish(broker, 'c', 'c')];
+    const client = testStream();
+    await hub.connect({ channel: 'c', resumePoint: ids[0]!, stream: client.stream, abortConnection: () => undefined });
+    const live = await publish(broker, 'c', 'd');
+    await nextTurn();
+    await nextTurn();
+    const text = client.text();
+    expect(text.startsWith('retry: 2000\n\n')).toBe(true);
+    const seen = [...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
+    expect(seen).toEqual([ids[1], ids[2], live]);
+    hub.close();
+  });
+
+  it('drops a client whose unsent data passes the buffer limit, without delaying the others', async () => {
+    const { hub, broker, metrics } = setup({ clientBufferBytes: 2048 });
+    const reader = testStream();
+    const stalled = testStream(false);
+    await hub.connect({ channel: 'c', resumePoint: null, stream: reader.stream, abortConnection: () => undefined });
+    await hub.connect({
+      channel: 'c',
+      resumePoint: null,
+      stream: stalled.stream,
+      abortConnection: () => {
+        stalled.aborted = true;
+      },
+    });
+    for (let n = 0; n < 100; n++) {
+      await publish(broker, 'c', 'y'.repeat(500));
+      await nextTurn();
+    }
+    await nextTurn();
+    expect(stalled.aborted).toBe(true);
+    expect(stalled.stream.destroyed).toBe(true);
+    expect([...reader.text().matchAll(/^id: /gm)]).toHaveLength(100);
+    expect((await metrics.clientsDroppedSlow.get()).values[0]?.value).toBe(1);
+    expect(hub.clientCount).toBe(1);
+    hub.close();
+  });
+
+  it('forgets a client and its channel once its stream closes', async () => {
+    const { hub } = setup();
+    const client = testStream();
+    await hub.connect({ channel: 'gone', resumePoint: null, stream: client.stream, abortConnection: () => undefined });
+    expect(hub.clientCount).toBe(1);
+    expect(hub.channelCount).toBe(1);
+    client.stream.destroy();
+    await nextTurn();
+    expect(hub.clientCount).toBe(0);
+    expect(hub.channelCount).toBe(0);
+    hub.close();
+  });
+
+  it('ends every stream on close', async () => {
+    const { hub } = setup();
+    const client = testStream();
+    await hub.connect({ channel: 'c', resumePoint: null, stream: client.stream, abortConnection: () => undefined });
+    const ended = new Promise((resolve) => client.stream.once('end', resolve));
+    hub.close();
+    await ended;
+  });
+});

@@ -83,30 +83,37 @@ export class RedisBroker extends EventEmitter implements Broker {
    * `timeoutMs`; errors that retrying cannot fix (authentication) reject at once.
    */
   async connect(timeoutMs = 30_000): Promise<void> {
+    let cleanup = (): void => undefined;
     const becameReady = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`could not reach Redis within ${timeoutMs} ms; check REDIS_URL`)),
         timeoutMs,
       );
       const check = (): void => {
-        if (this.ready) {
-          clearTimeout(timer);
-          this.off('resubscribed', check);
-          resolve();
-        }
+        if (this.ready) resolve();
       };
       const fatal = (error: Error): void => {
         if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(error.message)) {
-          clearTimeout(timer);
-          reject(new Error(`Redis refused the credentials in REDIS_URL: ${error.message}`));
+          reject(new Error(`Redis refused the credentials; check REDIS_URL (${error.message.split('\n')[0] ?? ''})`));
         }
       };
       this.on('resubscribed', check);
-      this.command.once('error', fatal);
-      this.subscriber.once('error', fatal);
+      this.command.on('error', fatal);
+      this.subscriber.on('error', fatal);
+      cleanup = () => {
+        clearTimeout(timer);
+        this.off('resubscribed', check);
+        this.command.off('error', fatal);
+        this.subscriber.off('error', fatal);
+      };
     });
-    await Promise.all([this.command.connect(), this.subscriber.connect()]).catch(() => undefined);
-    await becameReady;
+    const connecting = Promise.all([this.command.connect(), this.subscriber.connect()]).catch(() => undefined);
+    try {
+      // Awaited together so a fatal error rejects at once, not after the connects settle.
+      await Promise.all([becameReady, connecting]);
+    } finally {
+      cleanup();
+    }
   }
 
   async publish(request: PublishRequest): Promise<PublishResult> {

@@ -79,3 +79,34 @@ describe('shutdown', () => {
     }
   });
 });
+
+describe('WORKERS', () => {
+  it('runs several worker processes on one port, each serving streams, and stops them all on SIGTERM', async () => {
+    const server = await startServerProcess({ WORKERS: '2', REDIS_URL: process.env.TEST_REDIS_URL ?? '', REDIS_PREFIX: uniquePrefix() });
+    const clients: SseClient[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const deadline = Date.now() + 10_000;
+        const check = (): void => {
+          if ((server.output().match(/"address"/g) ?? []).length >= 2) resolve();
+          else if (Date.now() > deadline) reject(new Error(`workers did not start: ${server.output()}`));
+          else setTimeout(check, 20);
+        };
+        check();
+      });
+      for (let n = 0; n < 6; n++) clients.push(await SseClient.open(`${server.url}/channels/workers/stream`));
+      const response = await request(server.url).post('/channels/workers/events').send({ data: 'to all' }).expect(201);
+      for (const client of clients) {
+        await client.waitForMessages(1);
+        expect(client.messages[0]?.id).toBe((response.body as { id: string }).id);
+      }
+      const pids = new Set([...server.output().matchAll(/"pid":(\d+)[^\n]*"address"/g)].map((match) => match[1]));
+      expect(pids.size).toBe(2);
+      const { code } = await server.stop('SIGTERM');
+      expect(code).toBe(0);
+    } finally {
+      for (const client of clients) client.close();
+      await server.stop('SIGKILL');
+    }
+  });
+});

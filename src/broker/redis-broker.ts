@@ -29,6 +29,10 @@ function loadScript(name: string): LuaScript {
 const PUBLISH_SCRIPT = loadScript('publish.lua');
 const HISTORY_SCRIPT = loadScript('history.lua');
 
+/** How often each connection is pinged, and how long a ping may take before it counts as lost. */
+const PING_INTERVAL_MS = 1000;
+const PING_TIMEOUT_MS = 2000;
+
 // Replies that mean "the server cannot serve now", as opposed to a bug in a script.
 const TRANSIENT_REPLY = /^(NOSCRIPT|LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|NOREPLICAS)/;
 
@@ -57,6 +61,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   private subscriberReady = false;
   private wasReady = false;
   private closed = false;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly options: RedisBrokerOptions) {
     super();
@@ -72,6 +77,24 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.command.on('ready', () => this.updateReadiness());
     this.subscriber.on('ready', () => void this.restoreSubscriptions());
     this.subscriber.on('message', (name: string, message: string) => this.onMessage(name, message));
+    // A Redis that vanishes without closing the socket (a partition) sends no RST: without pings
+    // the outage would go unnoticed until TCP gives up, long after /readyz should say 503.
+    this.watchdog = setInterval(() => {
+      for (const connection of [this.command, this.subscriber]) this.ping(connection);
+    }, PING_INTERVAL_MS);
+    this.watchdog.unref();
+  }
+
+  private ping(connection: RedisConnection): void {
+    if (connection.status !== 'ready') return;
+    const timer = setTimeout(() => {
+      this.options.logger.warn('redis did not answer a ping in time; reconnecting');
+      connection.disconnect(true);
+    }, PING_TIMEOUT_MS);
+    connection.ping().then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
   }
 
   get ready(): boolean {
@@ -171,6 +194,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.watchdog);
     await Promise.all(
       [this.command, this.subscriber].map((connection) =>
         connection.quit().then(

@@ -7,6 +7,8 @@ export interface ToggleProxy {
   readonly port: number;
   /** Destroys every proxied connection and refuses new ones until `restore()`. */
   cut(): Promise<void>;
+  /** Silently stops forwarding, like a network partition: no close, no reset. */
+  freeze(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -15,9 +17,16 @@ export async function startToggleProxy(targetPort: number): Promise<ToggleProxy>
   const port = await freePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
+  let frozen = false;
 
   const listen = async (): Promise<void> => {
     const next = createServer((client) => {
+      if (frozen) {
+        sockets.add(client);
+        client.on('close', () => sockets.delete(client));
+        client.on('error', () => undefined);
+        return;
+      }
       const upstream = createConnection({ port: targetPort, host: '127.0.0.1' });
       for (const socket of [client, upstream]) {
         sockets.add(socket);
@@ -34,7 +43,16 @@ export async function startToggleProxy(targetPort: number): Promise<ToggleProxy>
     server = next;
   };
 
+  const freeze = (): void => {
+    frozen = true;
+    for (const socket of sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  };
+
   const cut = async (): Promise<void> => {
+    frozen = false;
     const running = server;
     server = undefined;
     for (const socket of sockets) socket.destroy();
@@ -45,5 +63,5 @@ export async function startToggleProxy(targetPort: number): Promise<ToggleProxy>
   };
 
   await listen();
-  return { port, cut, restore: listen, close: cut };
+  return { port, cut, freeze, restore: listen, close: cut };
 }

@@ -112,4 +112,28 @@ describe('a Redis outage', () => {
       await proxy.close();
     }
   });
+
+  it('notices a Redis that stops answering without closing the connection within 5 seconds, then recovers', async () => {
+    const proxy = await startToggleProxy(redis.port);
+    try {
+      const hub = await startTestServer('redis', { REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+      servers.push(hub);
+      await publish(hub.url, 'partition', 'before').expect(201);
+      proxy.freeze();
+      const started = Date.now();
+      const refused = await publish(hub.url, 'partition', 'during');
+      const publishAnsweredMs = Date.now() - started;
+      expect(refused.status).toBe(503);
+      expect(publishAnsweredMs).toBeLessThan(5000);
+      await until(async () => (await request(hub.url).get('/readyz')).status === 503, '/readyz 503', 5000 - (Date.now() - started));
+      const notReadyAfterMs = Date.now() - started;
+      await proxy.cut();
+      await proxy.restore();
+      await until(async () => (await request(hub.url).get('/readyz')).status === 200, '/readyz 200 again', 10_000);
+      await publish(hub.url, 'partition', 'after').expect(201);
+      process.stdout.write(`partition: publish answered 503 after ${publishAnsweredMs} ms, /readyz 503 after ${notReadyAfterMs} ms\n`);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

@@ -1,0 +1,140 @@
+import request from 'supertest';
+import { SseClient } from '../helpers/sse-client';
+import { BROKERS, startTestServer } from '../helpers/test-server';
+
+type Server = Awaited<ReturnType<typeof startTestServer>>;
+
+interface HistoryItem {
+  id: string;
+  event: string;
+  data: unknown;
+}
+
+describe.each(BROKERS)('publishing on the %s broker', (broker) => {
+  let server: Server;
+  const clients: SseClient[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer(broker);
+  });
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const history = async (channel: string): Promise<HistoryItem[]> => {
+    const response = await request(server.url).get(`/channels/${channel}/events?limit=1000`).expect(200);
+    return (response.body as { events: HistoryItem[] }).events;
+  };
+
+  it('answers 201 with the id, channel and event once the event is in the history', async () => {
+    const response = await request(server.url).post('/channels/shape/events').send({ data: { text: 'hi' } });
+    expect(response.status).toBe(201);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(Object.keys(response.body as object).sort()).toEqual(['channel', 'event', 'id']);
+    const body = response.body as { id: string; channel: string; event: string };
+    expect(body).toEqual({ id: expect.stringMatching(/^[1-9][0-9]*$/) as string, channel: 'shape', event: 'message' });
+    expect(Number(body.id)).toBeLessThan(2 ** 53);
+    expect(await history('shape')).toEqual([{ id: body.id, event: 'message', data: { text: 'hi' } }]);
+  });
+
+  it.each([
+    ['null', null],
+    ['0', 0],
+    ['false', false],
+    ['the empty string', ''],
+  ])('accepts %s as data and keeps it as sent', async (_, data) => {
+    const channel = `falsy-${String(data).length}-${typeof data}`;
+    const response = await request(server.url).post(`/channels/${channel}/events`).send({ data }).expect(201);
+    const [item] = await history(channel);
+    expect(item).toEqual({ id: (response.body as { id: string }).id, event: 'message', data });
+  });
+
+  it('uses the event name message by default and keeps a custom one', async () => {
+    const plain = await request(server.url).post('/channels/names/events').send({ data: 1 }).expect(201);
+    const custom = await request(server.url).post('/channels/names/events').send({ event: 'user.joined', data: 2 }).expect(201);
+    expect((plain.body as { event: string }).event).toBe('message');
+    expect((custom.body as { event: string }).event).toBe('user.joined');
+    expect((await history('names')).map((item) => item.event)).toEqual(['message', 'user.joined']);
+  });
+
+  it('accepts a JSON content type with a charset parameter', async () => {
+    await request(server.url)
+      .post('/channels/charset/events')
+      .set('Content-Type', 'application/json; charset=utf-8')
+      .send(JSON.stringify({ data: 'ü' }))
+      .expect(201);
+    expect((await history('charset'))[0]?.data).toBe('ü');
+  });
+
+  it('gives consecutive ids within a channel', async () => {
+    const ids: number[] = [];
+    for (let n = 0; n < 3; n++) {
+      const response = await request(server.url).post('/channels/consecutive/events').send({ data: n }).expect(201);
+      ids.push(Number((response.body as { id: string }).id));
+    }
+    expect(ids).toEqual([ids[0], ids[0]! + 1, ids[0]! + 2]);
+  });
+
+  it('delivers a published event to a stream client of that channel only', async () => {
+    const mine = await SseClient.open(`${server.url}/channels/deliver/stream`);
+    const other = await SseClient.open(`${server.url}/channels/deliver-other/stream`);
+    clients.push(mine, other);
+    const response = await request(server.url).post('/channels/deliver/events').send({ event: 'said', data: { a: [1, 2] } }).expect(201);
+    await request(server.url).post('/channels/deliver-other/events').send({ data: 'marker' }).expect(201);
+    await mine.waitForMessages(1);
+    await other.waitForMessages(1);
+    expect(mine.messages).toEqual([{ id: (response.body as { id: string }).id, event: 'said', data: '{"a":[1,2]}' }]);
+    expect(other.messages.map((message) => message.data)).toEqual(['"marker"']);
+  });
+
+  it('answers a repeated Idempotency-Key with 200 and the first body, storing and sending nothing', async () => {
+    const client = await SseClient.open(`${server.url}/channels/idem/stream`);
+    clients.push(client);
+    const first = await request(server.url).post('/channels/idem/events').set('Idempotency-Key', 'order-17').send({ event: 'created', data: 1 }).expect(201);
+    const repeat = await request(server.url).post('/channels/idem/events').set('Idempotency-Key', 'order-17').send({ data: 'different' });
+    expect(repeat.status).toBe(200);
+    expect(repeat.body).toEqual(first.body);
+    const marker = await request(server.url).post('/channels/idem/events').send({ data: 'marker' }).expect(201);
+    await client.waitFor((sse) => sse.messages.some((message) => message.id === (marker.body as { id: string }).id));
+    expect(client.messages.map((message) => message.data)).toEqual(['1', '"marker"']);
+    expect((await history('idem')).map((item) => item.data)).toEqual([1, 'marker']);
+  });
+
+  it('stores one event when two requests with the same Idempotency-Key race', async () => {
+    const send = () => request(server.url).post('/channels/idem-race/events').set('Idempotency-Key', 'same').send({ data: 'x' });
+    const responses = await Promise.all([send(), send(), send()]);
+    expect(responses.map((response) => response.status).sort()).toEqual([200, 200, 201]);
+    expect(responses[1]!.body).toEqual(responses[0]!.body);
+    expect(responses[2]!.body).toEqual(responses[0]!.body);
+    expect(await history('idem-race')).toHaveLength(1);
+  });
+
+  it('scopes an Idempotency-Key to its channel', async () => {
+    await request(server.url).post('/channels/idem-one/events').set('Idempotency-Key', 'k').send({ data: 1 }).expect(201);
+    const other = await request(server.url).post('/channels/idem-two/events').set('Idempotency-Key', 'k').send({ data: 2 }).expect(201);
+    expect((other.body as { channel: string }).channel).toBe('idem-two');
+  });
+
+  it('accepts Idempotency-Keys of 1 and 128 printable ASCII characters', async () => {
+    await request(server.url).post('/channels/idem-edges/events').set('Idempotency-Key', '~').send({ data: 1 }).expect(201);
+    const printable = Array.from({ length: 95 }, (_, n) => String.fromCharCode(32 + n)).join('');
+    const longest = (printable + printable).slice(0, 126);
+    await request(server.url).post('/channels/idem-edges/events').set('Idempotency-Key', `a${longest}z`).send({ data: 2 }).expect(201);
+    expect(await history('idem-edges')).toHaveLength(2);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['129 characters', 'k'.repeat(129)],
+    ['a tab', 'a\tb'],
+    ['non-ASCII', 'clé'],
+  ])('refuses an Idempotency-Key that is %s with 400 invalid_idempotency_key', async (_, key) => {
+    const response = await request(server.url).post('/channels/idem-bad/events').set('Idempotency-Key', key).send({ data: 1 });
+    expect(response.status).toBe(400);
+    expect((response.body as { error: { code: string } }).error.code).toBe('invalid_idempotency_key');
+    expect(await history('idem-bad')).toEqual([]);
+  });
+});

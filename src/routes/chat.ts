@@ -105,7 +105,8 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
  */
 const sameOrigin: Middleware = async (ctx, next) => {
   const origin = ctx.get('Origin');
-  if (origin !== '' && origin !== ctx.origin) {
+  // Koa 3's ctx.origin is the Origin header itself; the request's own origin is built here.
+  if (origin !== '' && origin !== `${ctx.protocol}://${ctx.host}`) {
     throw new AppError(403, 'cross_site', 'cross-site requests are refused');
   }
   sessionOf(ctx).sessionOptions.secure = ctx.secure;

@@ -1,0 +1,181 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { SseClient } from '../helpers/sse-client';
+import { testRedisUrl, uniquePrefix } from '../helpers/test-server';
+
+const ROOT = join(__dirname, '..', '..');
+const ENTRY = join(ROOT, 'dist', 'server.js');
+
+interface LogLine {
+  level?: number;
+  msg?: string;
+  address?: string;
+  broker?: string;
+  historySize?: number;
+}
+
+/** The built server (`node dist/server.js`) as a child process, with its output collected. */
+class ServerProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.notify();
+    });
+    child.stderr?.on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.notify();
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Starts it with exactly `env` (plus PATH), never the test process's own environment. */
+  static start(env: Record<string, string>): ServerProcess {
+    return new ServerProcess(
+      spawn(process.execPath, [ENTRY], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+  }
+
+  get logLines(): LogLine[] {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+  }
+
+  /** Resolves with the first JSON log line matching `predicate`. */
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
+    const find = () => this.logLines.find(predicate);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        reject(new Error(`no such log line; stdout: ${this.stdout} stderr: ${this.stderr}`));
+      }, timeoutMs);
+      const check = (): void => {
+        const line = find();
+        if (!line) return;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        resolve(line);
+      };
+      this.waiters.push(check);
+      check();
+    });
+  }
+
+  /** Waits for the start-up line that carries the bound address. */
+  async listening(): Promise<string> {
+    const line = await this.waitForLog((log) => typeof log.address === 'string');
+    return line.address!;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+describe('starting the built server', () => {
+  const started: ServerProcess[] = [];
+  const start = (env: Record<string, string>): ServerProcess => {
+    const server = ServerProcess.start(env);
+    started.push(server);
+    return server;
+  };
+
+  beforeAll(() => {
+    // Builds dist/ when it is missing or older than src/, like `npm start` does.
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-needed.js')], { cwd: ROOT, stdio: 'inherit' });
+  }, 120_000);
+  afterEach(() => {
+    for (const server of started.splice(0)) server.kill();
+  });
+
+  // Every variable's validation is covered by test/unit/config.test.ts; these prove how a refused start looks.
+  it.each([
+    ['PORT', 'abc'],
+    ['HISTORY_SIZE', '-1'],
+    ['MAX_EVENT_BYTES', '64kb'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['CORS_ORIGINS', 'not an origin'],
+  ])('refuses %s=%j: exit 1 with one stderr line naming the variable and no stack trace', async (name, value) => {
+    const server = start({ PORT: '0', [name]: value });
+    const { code } = await server.exited;
+    expect(code).toBe(1);
+    const lines = server.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(name);
+    expect(server.stderr).not.toMatch(/^\s+at /m);
+    expect(server.logLines.some((line) => line.address !== undefined)).toBe(false);
+  });
+
+  it('refuses to start in production without SESSION_KEYS, with one line naming it', async () => {
+    const server = start({ PORT: '0', NODE_ENV: 'production' });
+    const { code } = await server.exited;
+    expect(code).toBe(1);
+    const lines = server.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/SESSION_KEYS/);
+    expect(server.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('starts in production with SESSION_KEYS', async () => {
+    const server = start({ PORT: '0', NODE_ENV: 'production', SESSION_KEYS: 'prod-key' });
+    const address = await server.listening();
+    expect((await fetch(`${address}/healthz`)).status).toBe(200);
+  });
+
+  it('logs the bound address, the broker and the history size for PORT=0, and warns about the in-process broker', async () => {
+    const server = start({ PORT: '0', HISTORY_SIZE: '77' });
+    const address = await server.listening();
+    expect(address).toMatch(/^http:\/\/127\.0\.0\.1:[0-9]+$/);
+    expect(Number(new URL(address).port)).toBeGreaterThan(0);
+    const startLine = server.logLines.find((line) => line.address === address)!;
+    expect(startLine.historySize).toBe(77);
+    expect(startLine.broker).toMatch(/in-process/);
+    expect(server.logLines.filter((line) => line.address !== undefined)).toHaveLength(1);
+
+    const warning = await server.waitForLog((line) => line.level === 40 && /REDIS_URL/.test(line.msg ?? ''));
+    expect(warning.msg).toMatch(/in-process/);
+    expect((await fetch(`${address}/healthz`)).status).toBe(200);
+  });
+
+  it('uses Redis when REDIS_URL is set, without the in-process warning', async () => {
+    const server = start({ PORT: '0', REDIS_URL: testRedisUrl(), REDIS_PREFIX: uniquePrefix(), SESSION_KEYS: 'k' });
+    const address = await server.listening();
+    const startLine = server.logLines.find((line) => line.address === address)!;
+    expect(startLine.broker).toMatch(/Redis/);
+    expect(server.logLines.some((line) => /in-process/.test(line.msg ?? '') && line.level === 40)).toBe(false);
+    expect((await fetch(`${address}/readyz`)).status).toBe(200);
+  });
+
+  it.each([
+    ['SIGTERM', 'memory'],
+    ['SIGTERM', 'redis'],
+    ['SIGINT', 'redis'],
+  ] as const)('on %s (%s broker) ends open streams and exits 0 within 5 seconds', async (signal, broker) => {
+    const env: Record<string, string> = { PORT: '0', SESSION_KEYS: 'k' };
+    if (broker === 'redis') Object.assign(env, { REDIS_URL: testRedisUrl(), REDIS_PREFIX: uniquePrefix() });
+    const server = start(env);
+    const address = await server.listening();
+    const client = await SseClient.open(`${address}/channels/shutdown/stream`);
+    await client.waitFor((sse) => sse.retries.length > 0);
+
+    const signalledAt = Date.now();
+    server.child.kill(signal);
+    await client.waitForEnd(5000);
+    const { code } = await server.exited;
+    expect(code).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    await expect(fetch(`${address}/healthz`)).rejects.toThrow();
+  });
+});

@@ -118,6 +118,18 @@ describe.each(BROKERS)('the chat routes on the %s broker', (broker) => {
     expect(json.status).toBe(204);
   });
 
+  it('answers a JSON logout without a body with 204', async () => {
+    const cookie = await login('fern');
+    const response = await request(server.url).post('/logout').set('Cookie', cookie).set('Content-Type', 'application/json');
+    expect(response.status).toBe(204);
+  });
+
+  it('answers a logout without any body or type as a form, with 303 to /', async () => {
+    const response = await request(server.url).post('/logout');
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toBe('/');
+  });
+
   it('forgets the name after logout, so later posts are anonymous', async () => {
     const cookie = await login('dave');
     const logout = await request(server.url).post('/logout').set('Cookie', cookie).send({}).expect(204);
@@ -214,6 +226,32 @@ describe.each(BROKERS)('the chat routes on the %s broker', (broker) => {
     await request(server.url).post('/post').set('Origin', server.url).send({ message: 'same origin' }).expect(201);
     await request(server.url).post('/logout').set('Origin', server.url).send({}).expect(204);
     await request(server.url).post('/post').send({ message: 'no origin' }).expect(201);
+  });
+});
+
+describe('chat sessions behind an HTTPS proxy (TRUST_PROXY=true)', () => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startTestServer('memory', { TRUST_PROXY: 'true' });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('marks the session cookie Secure when the request arrived over HTTPS', async () => {
+    const response = await request(server.url).post('/login').set('X-Forwarded-Proto', 'https').send({ name: 'tls' }).expect(200);
+    const session = setCookies(response).find((cookie) => cookie.startsWith('ssehub.session='));
+    expect(session).toMatch(/;\s*secure/i);
+    expect(session).toMatch(/;\s*httponly/i);
+    expect(session).toMatch(/;\s*samesite=lax/i);
+  });
+
+  it('compares Origin with the scheme the request arrived with', async () => {
+    const host = new URL(server.url).host;
+    await request(server.url).post('/post').set('X-Forwarded-Proto', 'https').set('Origin', `https://${host}`).send({ message: 'ok' }).expect(201);
+    const refused = await request(server.url).post('/post').set('X-Forwarded-Proto', 'https').set('Origin', `http://${host}`).send({ message: 'no' });
+    expect(refused.status).toBe(403);
+    expect(errorCode(refused)).toBe('cross_site');
   });
 });
 

@@ -134,6 +134,12 @@ const ROWS: Row[] = [
     code: 'unsupported_media_type',
   },
   {
+    name: 'a body without a Content-Type',
+    request: (c) => ({ path: `/channels/${c}/events`, headers: AUTH, body: json({ data: 1 }) }),
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
     name: 'a form body on the publish route',
     request: (c) => publishTo(c, Buffer.from('data=1'), { 'Content-Type': 'application/x-www-form-urlencoded' }),
     status: 415,
@@ -144,6 +150,20 @@ const ROWS: Row[] = [
   { name: 'a publish channel of 65 characters', request: () => publishToName('c'.repeat(65)), status: 400, code: 'invalid_channel' },
   { name: 'a publish channel with bad characters', request: () => publishToName('a<b>"{x}'), status: 400, code: 'invalid_channel' },
   { name: 'a publish channel with a slash', request: () => publishToName('a/b'), status: 400, code: 'invalid_channel' },
+  { name: 'a publish channel with a NUL', request: () => publishToName('a\u0000b'), status: 400, code: 'invalid_channel' },
+  { name: 'a publish channel of 10 kB', request: () => publishToName('c'.repeat(10_240)), status: 400, code: 'invalid_channel' },
+  {
+    name: 'a publish channel with broken percent-encoding',
+    request: () => ({ path: '/channels/%E0%A4%A/events', headers: { ...AUTH, ...JSON_TYPE }, body: json({ data: 1 }) }),
+    status: 400,
+    code: 'invalid_channel',
+  },
+  {
+    name: 'a stream channel with broken percent-encoding',
+    request: () => ({ method: 'GET', path: '/channels/%FF/stream' }),
+    status: 400,
+    code: 'invalid_channel',
+  },
   { name: 'a stream channel with a newline', request: () => streamOf('a\r\nb'), status: 400, code: 'invalid_channel' },
   { name: 'a stream channel of 65 characters', request: () => streamOf('s'.repeat(65)), status: 400, code: 'invalid_channel' },
   { name: 'a negative Last-Event-ID', request: (c) => streamFrom(c, '-1'), status: 400, code: 'invalid_last_event_id' },
@@ -201,6 +221,12 @@ const ROWS: Row[] = [
   {
     name: 'a chat post over MAX_EVENT_BYTES, chunked',
     request: () => ({ path: '/post', headers: JSON_TYPE, body: split(json({ message: 'm'.repeat(MAX_EVENT_BYTES) }), 5) }),
+    status: 413,
+    code: 'payload_too_large',
+  },
+  {
+    name: 'a login over MAX_EVENT_BYTES with Content-Length',
+    request: () => ({ path: '/login', headers: JSON_TYPE, body: json({ name: 'n'.repeat(MAX_EVENT_BYTES) }) }),
     status: 413,
     code: 'payload_too_large',
   },

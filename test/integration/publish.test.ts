@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { SseClient } from '../helpers/sse-client';
 import { BROKERS, startTestServer } from '../helpers/test-server';
 
@@ -137,5 +138,50 @@ describe.each(BROKERS)('publishing on the %s broker', (broker) => {
     expect(response.status).toBe(400);
     expect((response.body as { error: { code: string } }).error.code).toBe('invalid_idempotency_key');
     expect(await history('idem-bad')).toEqual([]);
+  });
+});
+
+describe('publishing while Redis is down', () => {
+  let redis: RedisServer;
+  let server: Server;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    server = await startTestServer('redis', { REDIS_URL: redis.url, RETRY_MS: '100' });
+  });
+  afterAll(async () => {
+    await server.close();
+    await redis.stop();
+  });
+
+  it('answers 503 broker_unavailable to publishes and history reads, refuses streams with a retry, and recovers with higher ids', async () => {
+    const before = await request(server.url).post('/channels/outage/events').send({ data: 'before' }).expect(201);
+    const down = new Promise<void>((resolve) => server.broker.on('down', resolve));
+    await redis.kill();
+
+    const publish = await request(server.url).post('/channels/outage/events').send({ data: 'during' });
+    expect(publish.status).toBe(503);
+    expect((publish.body as { error: { code: string } }).error.code).toBe('broker_unavailable');
+    const history = await request(server.url).get('/channels/outage/events');
+    expect(history.status).toBe(503);
+    expect((history.body as { error: { code: string } }).error.code).toBe('broker_unavailable');
+
+    await down;
+    const refused = await SseClient.open(`${server.url}/channels/outage/stream`);
+    await refused.waitForEnd();
+    expect(refused.response?.statusCode).toBe(200);
+    expect(refused.response?.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(refused.messages).toEqual([]);
+    expect(refused.retries).toHaveLength(1);
+    expect(refused.retries[0]).toBeGreaterThanOrEqual(500);
+    expect(refused.retries[0]).toBeLessThanOrEqual(1500);
+
+    const back = new Promise<void>((resolve) => server.broker.on('resubscribed', resolve));
+    await redis.start();
+    await back;
+    const after = await request(server.url).post('/channels/outage/events').send({ data: 'after' }).expect(201);
+    expect(Number((after.body as { id: string }).id)).toBeGreaterThan(Number((before.body as { id: string }).id));
+    const items = await request(server.url).get('/channels/outage/events').expect(200);
+    expect((items.body as { events: HistoryItem[] }).events.map((item) => item.data)).toEqual(['after']);
   });
 });

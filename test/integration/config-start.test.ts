@@ -105,6 +105,7 @@ describe('starting the built server', () => {
   it.each([
     ['PORT', 'abc'],
     ['HISTORY_SIZE', '-1'],
+    ['HOST', 'http://example.com'],
     ['MAX_EVENT_BYTES', '64kb'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
     ['CORS_ORIGINS', 'not an origin'],

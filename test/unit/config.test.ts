@@ -90,6 +90,10 @@ describe('readConfig', () => {
     expect(readConfig({ PORT: ' 8080 ' }).port).toBe(8080);
   });
 
+  it.each(['0.0.0.0', '::', '::1', '10.1.2.3', 'localhost', 'my-host.internal', 'Example.COM'])('accepts HOST=%j', (value) => {
+    expect(readConfig({ HOST: value }).host).toBe(value);
+  });
+
   it('accepts redis:// URLs', () => {
     expect(readConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379');
   });
@@ -114,6 +118,11 @@ describe('readConfig', () => {
     ['MAX_CLIENTS', 'lots'],
     ['CLIENT_BUFFER_BYTES', '1MB'],
     ['CLIENT_BUFFER_BYTES', '-1'],
+    ['HOST', 'bad host'],
+    ['HOST', 'http://example.com'],
+    ['HOST', 'host:3000'],
+    ['HOST', '[::1]'],
+    ['HOST', '-leading-dash'],
     ['REDIS_URL', 'not a url'],
     ['REDIS_URL', 'http://redis.example:6379'],
     ['REDIS_URL', 'localhost:6379'],

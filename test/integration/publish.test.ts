@@ -1,7 +1,8 @@
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
+import { BROKERS, startTestServer, testRedisUrl } from '../helpers/test-server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -91,6 +92,17 @@ describe.each(BROKERS)('publishing on the %s broker', (broker) => {
     expect(other.messages.map((message) => message.data)).toEqual(['"marker"']);
   });
 
+  it.each(['Room_1.sub:topic-x', '0', 'Z'.repeat(64)])('publishes, streams and lists history on the channel %s', async (channel) => {
+    const client = await SseClient.open(`${server.url}/channels/${channel}/stream`);
+    clients.push(client);
+    const response = await request(server.url).post(`/channels/${channel}/events`).send({ data: channel }).expect(201);
+    const { id } = response.body as { id: string };
+    expect((response.body as { channel: string }).channel).toBe(channel);
+    await client.waitForMessages(1);
+    expect(client.messages).toEqual([{ id, event: 'message', data: JSON.stringify(channel) }]);
+    expect(await history(channel)).toEqual([{ id, event: 'message', data: channel }]);
+  });
+
   it('answers a repeated Idempotency-Key with 200 and the first body, storing and sending nothing', async () => {
     const client = await SseClient.open(`${server.url}/channels/idem/stream`);
     clients.push(client);
@@ -138,6 +150,25 @@ describe.each(BROKERS)('publishing on the %s broker', (broker) => {
     expect(response.status).toBe(400);
     expect((response.body as { error: { code: string } }).error.code).toBe('invalid_idempotency_key');
     expect(await history('idem-bad')).toEqual([]);
+  });
+});
+
+describe('idempotency keys in Redis', () => {
+  it('are remembered for 5 minutes', async () => {
+    const server = await startTestServer('redis');
+    const redis = new Redis(testRedisUrl(), { lazyConnect: true });
+    try {
+      await redis.connect();
+      await request(server.url).post('/channels/ttl/events').set('Idempotency-Key', 'remember-me').send({ data: 1 }).expect(201);
+      const keys = (await redis.keys(`${server.config.redisPrefix}*`)).filter((key) => key.includes('remember-me'));
+      expect(keys).toHaveLength(1);
+      const ttlMs = await redis.pttl(keys[0]!);
+      expect(ttlMs).toBeGreaterThan(4.5 * 60 * 1000);
+      expect(ttlMs).toBeLessThanOrEqual(5 * 60 * 1000);
+    } finally {
+      await redis.quit();
+      await server.close();
+    }
   });
 });
 

@@ -171,7 +171,7 @@ describe.each(BROKERS)('properties of the %s broker', (broker) => {
           const { events } = (await history.json()) as { events: Array<{ id: string; event: string; data: unknown }> };
           expect(events).toEqual([{ id, event: 'message', data: sent }]);
         }),
-        { numRuns: 60 },
+        { numRuns: 50 },
       );
     } finally {
       recorder.source.close();
@@ -197,7 +197,7 @@ describe.each(BROKERS)('properties of the %s broker', (broker) => {
           const block = await raw.block(id);
           expect(block).toBe(`id: ${id}\nevent: ${event ?? 'message'}\ndata: ${JSON.stringify(data)}`);
         }),
-        { numRuns: 100 },
+        { numRuns: 60 },
       );
       expect(raw.text).not.toMatch(/\r/);
       const lines = raw.text.split('\n');

@@ -74,7 +74,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
 
   router.post('/logout', sameOrigin, async (ctx) => {
     const hasBody = ctx.request.length !== undefined ? ctx.request.length > 0 : ctx.get('Transfer-Encoding') !== '';
-    const kind = hasBody ? (await readBody(ctx, ['form', 'json'], options.maxEventBytes)).kind : ctx.is('application/json') ? 'json' : 'form';
+    const kind = hasBody ? (await readBody(ctx, ['form', 'json'], options.maxEventBytes)).kind : ctx.request.type.toLowerCase() === 'application/json' ? 'json' : 'form';
     sessionOf(ctx).session = null;
     if (kind === 'form') redirectHome(ctx);
     else ctx.status = 204;

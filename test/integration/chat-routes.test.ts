@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
 import { BROKERS, startTestServer } from '../helpers/test-server';
@@ -122,6 +123,20 @@ describe.each(BROKERS)('the chat routes on the %s broker', (broker) => {
     const cookie = await login('fern');
     const response = await request(server.url).post('/logout').set('Cookie', cookie).set('Content-Type', 'application/json');
     expect(response.status).toBe(204);
+  });
+
+  it('answers a JSON logout sent without Content-Length or body with 204', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () =>
+        socket.write('POST /logout HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n'),
+      );
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 204 /);
   });
 
   it('answers a logout without any body or type as a form, with 303 to /', async () => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
@@ -10,6 +11,18 @@ interface HistoryItem {
   id: string;
   event: string;
   data: unknown;
+}
+
+/** Sends `text` as is on a new connection and resolves with everything the server answered. */
+function rawHttp(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
 }
 
 describe.each(BROKERS)('publishing on the %s broker', (broker) => {
@@ -69,6 +82,20 @@ describe.each(BROKERS)('publishing on the %s broker', (broker) => {
       .send(JSON.stringify({ data: 'ü' }))
       .expect(201);
     expect((await history('charset'))[0]?.data).toBe('ü');
+  });
+
+  it('accepts the JSON media type in any letter case', async () => {
+    await request(server.url)
+      .post('/channels/case/events')
+      .set('Content-Type', 'Application/JSON; Charset=UTF-8')
+      .send(JSON.stringify({ data: 'case' }))
+      .expect(201);
+  });
+
+  it('answers 400 invalid_json, not 415, to a JSON publish sent without any body', async () => {
+    const answer = await rawHttp(server.port, 'POST /channels/no-body/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"code":"invalid_json"');
   });
 
   it('gives consecutive ids within a channel', async () => {

@@ -98,6 +98,16 @@ describe.each(BROKERS)('publishing on the %s broker', (broker) => {
     expect(answer).toContain('"code":"invalid_json"');
   });
 
+  it('refuses data nested too deeply to serialize with 400 invalid_event, and keeps serving', async () => {
+    const depth = 32_000;
+    const body = `{"data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const response = await request(server.url).post('/channels/deep/events').set('Content-Type', 'application/json').send(body);
+    expect(response.status).toBe(400);
+    expect((response.body as { error: { code: string } }).error.code).toBe('invalid_event');
+    expect(await history('deep')).toEqual([]);
+    await request(server.url).post('/channels/deep/events').send({ data: [[['ok']]] }).expect(201);
+  });
+
   it('gives consecutive ids within a channel', async () => {
     const ids: number[] = [];
     for (let n = 0; n < 3; n++) {

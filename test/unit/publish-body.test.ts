@@ -61,4 +61,10 @@ describe('parsePublishBody', () => {
   ])('refuses %s with 400 invalid_event', (_, body) => {
     expect(codeOf(body)).toBe('400 invalid_event');
   });
+
+  it('refuses data nested too deeply to serialize with 400 invalid_event instead of crashing', () => {
+    const depth = 100_000;
+    const body = JSON.parse(`{"data":${'['.repeat(depth)}${']'.repeat(depth)}}`) as unknown;
+    expect(codeOf(body)).toBe('400 invalid_event');
+  });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { ConfigError } from './errors';
 
 /** A host and port of a Redis Sentinel or Cluster node. */
@@ -66,6 +67,15 @@ function redisNodes(env: Env, name: string): RedisNode[] {
   });
 }
 
+// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens.
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+function host(env: Env): string {
+  const value = env.HOST || '127.0.0.1';
+  if (isIP(value) === 0 && !HOST_NAME.test(value)) fail('HOST', value, 'an IP address or a host name');
+  return value;
+}
+
 function redisUrl(env: Env): string | undefined {
   const value = env.REDIS_URL;
   if (value === undefined || value === '') return undefined;
@@ -121,7 +131,7 @@ export function readConfig(env: Env): Config {
 
   return Object.freeze({
     port: integer(env, 'PORT', 3000, 0, 65535),
-    host: env.HOST || '127.0.0.1',
+    host: host(env),
     redisUrl: redisUrl(env),
     redisSentinels,
     redisSentinelName,

@@ -26,7 +26,17 @@ export function parsePublishBody(body: unknown): PublishInput {
     throw invalidEvent(`"event" must match ${EVENT_NAME_PATTERN.source}`);
   }
   if (!isPublishableEventName(event)) throw invalidEvent('event names starting with "hub." are reserved for the server');
-  return { event, dataJson: JSON.stringify(fields.data) };
+  return { event, dataJson: compactJson(fields.data) };
+}
+
+/** JSON.parse accepts nesting that JSON.stringify cannot recurse through: refuse it, not 500. */
+function compactJson(data: unknown): string {
+  try {
+    return JSON.stringify(data);
+  } catch (error) {
+    if (error instanceof RangeError) throw invalidEvent('"data" is nested too deeply');
+    throw error;
+  }
 }
 
 function invalidEvent(message: string): AppError {

@@ -15,7 +15,10 @@ export type ParsedBody = { kind: 'json'; value: unknown } | { kind: 'form'; valu
  * 400 `invalid_json` (not JSON or not UTF-8) or 400 `invalid_body` (a form that is not UTF-8).
  */
 export async function readBody(ctx: Context, accepted: readonly BodyKind[], limitBytes: number): Promise<ParsedBody> {
-  const kind = accepted.find((candidate) => ctx.is(candidate === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
+  // The declared type, not ctx.is(): that answers null for a POST without a body, which would
+  // turn "no body" into "wrong Content-Type".
+  const mediaType = ctx.request.type.trim().toLowerCase();
+  const kind = accepted.find((candidate) => mediaType === (candidate === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
   if (!kind) {
     const allowed = accepted.map((candidate) => (candidate === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
     throw new AppError(415, 'unsupported_media_type', `Content-Type must be ${allowed.join(' or ')}`);

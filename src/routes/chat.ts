@@ -74,7 +74,7 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
 
   router.post('/logout', sameOrigin, async (ctx) => {
     const hasBody = ctx.request.length !== undefined ? ctx.request.length > 0 : ctx.get('Transfer-Encoding') !== '';
-    const kind = hasBody ? (await readBody(ctx, ['form', 'json'], options.maxEventBytes)).kind : ctx.is('application/json') ? 'json' : 'form';
+    const kind = hasBody ? (await readBody(ctx, ['form', 'json'], options.maxEventBytes)).kind : ctx.request.type.toLowerCase() === 'application/json' ? 'json' : 'form';
     sessionOf(ctx).session = null;
     if (kind === 'form') redirectHome(ctx);
     else ctx.status = 204;
@@ -105,7 +105,8 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
  */
 const sameOrigin: Middleware = async (ctx, next) => {
   const origin = ctx.get('Origin');
-  if (origin !== '' && origin !== ctx.origin) {
+  // Koa 3's ctx.origin is the Origin header itself; the request's own origin is built here.
+  if (origin !== '' && origin !== `${ctx.protocol}://${ctx.host}`) {
     throw new AppError(403, 'cross_site', 'cross-site requests are refused');
   }
   sessionOf(ctx).sessionOptions.secure = ctx.secure;

@@ -21,7 +21,7 @@ export function parsePublishBody(body: unknown): PublishInput {
   const unknownKey = Object.keys(fields).find((key) => !ALLOWED_KEYS.has(key));
   if (unknownKey !== undefined) throw invalidEvent(`unknown field "${unknownKey}"; only "event" and "data" are allowed`);
   if (!Object.hasOwn(fields, 'data')) throw invalidEvent('"data" is required (null, 0, false and "" are accepted)');
-  const event = fields.event ?? DEFAULT_EVENT_NAME;
+  const event = fields.event === undefined ? DEFAULT_EVENT_NAME : fields.event;
   if (typeof event !== 'string' || !EVENT_NAME_PATTERN.test(event)) {
     throw invalidEvent(`"event" must match ${EVENT_NAME_PATTERN.source}`);
   }

@@ -2,6 +2,8 @@ import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
 
+const UNMATCHED: Readonly<Record<number, string>> = { 404: 'not_found', 405: 'method_not_allowed', 501: 'not_implemented' };
+
 interface HttpLikeError {
   status?: unknown;
   expose?: unknown;
@@ -17,6 +19,14 @@ export function errorBoundary(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      // Unmatched routes and methods get the same JSON error body as every other error.
+      if (ctx.body == null && UNMATCHED[ctx.status] !== undefined) {
+        const status = ctx.status;
+        const code = UNMATCHED[status] as string;
+        ctx.body = { error: { code, message: `${ctx.method} ${ctx.path}: ${code.replace(/_/g, ' ')}` } };
+        // Koa turns an implicit 404 into 200 once a body is set.
+        ctx.status = status;
+      }
     } catch (error) {
       if (ctx.headerSent) {
         logger.error({ err: error }, 'error after the response started');

@@ -1,0 +1,333 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { TcpProxy } from '../helpers/tcp-proxy';
+import { startTestServer } from '../helpers/test-server';
+
+type Server = Awaited<ReturnType<typeof startTestServer>>;
+
+const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ROOT = join(__dirname, '..', '..');
+const DESKTOP = { width: 880, height: 660 };
+const PHONE = { width: 375, height: 667 };
+/** Streams reconnect quickly so a cut connection comes back within the test's patience. */
+const SERVER_ENV = { RETRY_MS: '250' };
+const WAIT_MS = 10_000;
+
+/** One entry of the page's message list, as the page shows it. */
+interface ListItem {
+  readonly kind: 'message' | 'gap';
+  readonly id: string;
+  readonly user: string;
+  readonly text: string;
+  readonly own: boolean;
+}
+
+/** The part of a DOM element that `listItems` reads (the tests compile without lib.dom). */
+interface PageElement {
+  readonly classList: { contains(name: string): boolean };
+  readonly dataset: Record<string, string | undefined>;
+  readonly textContent: string | null;
+  querySelector(selector: string): PageElement | null;
+}
+
+let browser: Browser;
+let server: Server;
+const contexts: BrowserContext[] = [];
+const pageProblems: string[] = [];
+const dialogs: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer('redis', SERVER_ENV);
+  // A plain launch runs on a fresh, throwaway profile of its own.
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+  const problems = pageProblems.splice(0);
+  const shown = dialogs.splice(0);
+  expect(problems).toEqual([]);
+  expect(shown).toEqual([]);
+});
+
+afterAll(async () => {
+  // Either may be missing when beforeAll failed half-way.
+  await Promise.all([browser?.close(), server?.close()]);
+});
+
+/** A page in a fresh browser context (its own cookies), loaded from `url` and connected. */
+async function openChat(url: string, viewport = DESKTOP): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageProblems.push(message.text());
+  });
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goto(url);
+  await waitForState(page, 'connected');
+  return page;
+}
+
+async function waitForState(page: Page, state: 'connected' | 'reconnecting' | 'offline'): Promise<void> {
+  await page.locator(`[data-testid="connection-state"][data-state="${state}"]`).waitFor();
+}
+
+async function signIn(page: Page, name: string): Promise<void> {
+  const input = page.getByLabel('Your name', { exact: true });
+  await input.fill(name);
+  await input.press('Enter');
+  await page.getByTestId('current-name').getByText(name, { exact: true }).waitFor();
+}
+
+/** Types a message and presses Enter, then waits until the page shows it. */
+async function send(page: Page, text: string): Promise<void> {
+  const input = page.getByLabel('Message', { exact: true });
+  await input.fill(text);
+  await input.press('Enter');
+  await waitForText(page, text);
+}
+
+async function waitForText(page: Page, text: string): Promise<void> {
+  await page.locator('[data-testid="message"] .message-text').getByText(text, { exact: true }).waitFor();
+}
+
+async function waitForIds(page: Page, ids: readonly string[]): Promise<void> {
+  for (const id of ids) await page.locator(`[data-testid="message"][data-id="${id}"]`).waitFor();
+}
+
+async function listItems(page: Page): Promise<ListItem[]> {
+  return page.locator('[data-testid="messages"] > li').evaluateAll((items: PageElement[]) =>
+    items.map((item) => ({
+      kind: item.classList.contains('gap') ? ('gap' as const) : ('message' as const),
+      id: item.dataset.id ?? '',
+      user: item.dataset.user ?? '',
+      text: item.querySelector('.message-text')?.textContent ?? item.textContent ?? '',
+      own: item.dataset.own === 'true',
+    })),
+  );
+}
+
+/** Posts a chat message over plain HTTP, as a script would (no session: user "anonymous"). */
+async function postOverHttp(baseUrl: string, message: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/post`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ message }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function historyIds(baseUrl: string): Promise<string[]> {
+  const response = await fetch(`${baseUrl}/channels/chat/events?limit=1000`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { events: Array<{ id: string }> }).events.map((event) => event.id);
+}
+
+function isStrictlyIncreasing(ids: readonly string[]): boolean {
+  return ids.every((id, index) => index === 0 || BigInt(id) > BigInt(ids[index - 1]!));
+}
+
+describe('the browser chat', () => {
+  it('lets two people with two names chat both ways, each seeing every message exactly once', async () => {
+    const [alice, bob] = await Promise.all([openChat(server.url), openChat(server.url)]);
+    await signIn(alice, 'Alice');
+    await signIn(bob, 'Bob');
+    const conversation: Array<[Page, string, string]> = [
+      [alice, 'Alice', 'Hi Bob! Is the hub streaming yet?'],
+      [bob, 'Bob', 'It is. Every message carries an id, so a reconnect picks up where it left off.'],
+      [alice, 'Alice', 'Even when my train goes through a tunnel?'],
+      [bob, 'Bob', 'Even then: the browser sends Last-Event-ID and the hub replays what you missed.'],
+      [alice, 'Alice', 'Perfect. Shipping it!'],
+    ];
+    for (const [sender, , text] of conversation) {
+      await send(sender, text);
+      await waitForText(sender === alice ? bob : alice, text);
+    }
+
+    for (const [page, name] of [
+      [alice, 'Alice'],
+      [bob, 'Bob'],
+    ] as const) {
+      const items = await listItems(page);
+      expect(items.map(({ user, text }) => [user, text])).toEqual(conversation.map(([, user, text]) => [user, text]));
+      expect(items.map((item) => item.own)).toEqual(conversation.map(([, user]) => user === name));
+      expect(isStrictlyIncreasing(items.map((item) => item.id))).toBe(true);
+    }
+    await expect(alice.locator('[data-testid="message"] time').first().getAttribute('datetime')).resolves.toMatch(
+      /^\d{4}-\d\d-\d\dT/,
+    );
+
+    await mkdir(join(ROOT, 'test-output'), { recursive: true });
+    await mkdir(join(ROOT, 'docs'), { recursive: true });
+    await alice.getByLabel('Message', { exact: true }).fill('Typing with Enter to send…');
+    await alice.screenshot({ path: join(ROOT, 'test-output', 'chat.png') });
+    await copyFile(join(ROOT, 'test-output', 'chat.png'), join(ROOT, 'docs', 'chat.png'));
+  });
+
+  it('after its stream is cut, reconnects with Last-Event-ID and shows every message exactly once, in order', async () => {
+    const proxy = await TcpProxy.start(server.port);
+    try {
+      const page = await openChat(proxy.url);
+      const before = [await postOverHttp(server.url, 'before the cut 1'), await postOverHttp(server.url, 'before the cut 2')];
+      await waitForIds(page, before);
+
+      const connectionsBeforeCut = proxy.requests.length;
+      proxy.cut();
+      await waitForState(page, 'reconnecting');
+      const during: string[] = [];
+      for (let n = 1; n <= 5; n++) during.push(await postOverHttp(server.url, `while cut off ${n}`));
+      proxy.restore();
+
+      await waitForIds(page, during);
+      await waitForState(page, 'connected');
+      const after = await postOverHttp(server.url, 'after the reconnect');
+      await waitForIds(page, [after]);
+
+      const items = await listItems(page);
+      const shownIds = items.map((item) => item.id);
+      expect(shownIds).toEqual(await historyIds(server.url));
+      expect(new Set(shownIds).size).toBe(shownIds.length);
+      expect(isStrictlyIncreasing(shownIds)).toBe(true);
+      const ours = items.filter((item) => /^(before the cut|while cut off|after the reconnect)/.test(item.text));
+      expect(ours.map((item) => item.id)).toEqual([...before, ...during, after]);
+      // The browser resumed by itself, telling the server the last id it had received.
+      const resumed = proxy.requests.slice(connectionsBeforeCut).join('\n');
+      expect(resumed).toMatch(new RegExp(`^last-event-id: ${before[1]}\\r$`, 'im'));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('marks a gap and shows what the history still holds when missed messages were trimmed', async () => {
+    const small = await startTestServer('redis', { ...SERVER_ENV, HISTORY_SIZE: '3' });
+    const proxy = await TcpProxy.start(small.port);
+    try {
+      const page = await openChat(proxy.url);
+      const kept = [await postOverHttp(small.url, 'seen 1'), await postOverHttp(small.url, 'seen 2')];
+      await waitForIds(page, kept);
+      proxy.cut();
+      await waitForState(page, 'reconnecting');
+      const missed: string[] = [];
+      for (let n = 1; n <= 5; n++) missed.push(await postOverHttp(small.url, `missed ${n}`));
+      proxy.restore();
+
+      await page.getByTestId('gap').waitFor();
+      await waitForIds(page, missed.slice(2));
+      const live = await postOverHttp(small.url, 'live again');
+      await waitForIds(page, [live]);
+      const items = await listItems(page);
+      expect(items.map((item) => (item.kind === 'gap' ? 'gap' : item.text))).toEqual([
+        'seen 1',
+        'seen 2',
+        'gap',
+        'missed 3',
+        'missed 4',
+        'missed 5',
+        'live again',
+      ]);
+    } finally {
+      await proxy.close();
+      await small.close();
+    }
+  });
+
+  it('shows markup in names and messages as literal text and runs none of it', async () => {
+    const page = await openChat(server.url);
+    const name = '<img src=x onerror=alert(2)>';
+    const markup = '<img src=x onerror=alert(1)>';
+    const script = '<script>alert(3)</script><b>bold?</b>';
+    await signIn(page, name);
+    await send(page, markup);
+    await postOverHttp(server.url, script);
+    await waitForText(page, script);
+
+    const items = await listItems(page);
+    expect(items.slice(-2).map(({ user, text, own }) => ({ user, text, own }))).toEqual([
+      { user: name, text: markup, own: true },
+      { user: 'anonymous', text: script, own: false },
+    ]);
+    await expect(page.getByTestId('current-name').textContent()).resolves.toBe(name);
+    await expect(page.locator('[data-testid="messages"] :is(img, script, b)').count()).resolves.toBe(0);
+    await expect(page.locator('.message-author').getByText(name, { exact: true }).count()).resolves.toBeGreaterThan(0);
+  });
+
+  it('shows messages published over plain HTTP live, by /post and by the channel API', async () => {
+    const page = await openChat(server.url);
+    const id = await postOverHttp(server.url, 'hello from curl');
+    await waitForIds(page, [id]);
+    const response = await fetch(`${server.url}/channels/chat/events`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ data: { user: 'robot', text: 'beep from the API', ts: new Date().toISOString() } }),
+    });
+    expect(response.status).toBe(201);
+    const published = (await response.json()) as { id: string };
+    await waitForIds(page, [published.id]);
+
+    const items = await listItems(page);
+    expect(items.slice(-2)).toEqual([
+      { kind: 'message', id, user: 'anonymous', text: 'hello from curl', own: false },
+      { kind: 'message', id: published.id, user: 'robot', text: 'beep from the API', own: false },
+    ]);
+  });
+
+  it('loads recent history oldest first, remembers the name across reloads and forgets it on logout', async () => {
+    const page = await openChat(server.url);
+    await signIn(page, 'Carol');
+    await page.reload();
+    await waitForState(page, 'connected');
+    await page.getByTestId('current-name').getByText('Carol', { exact: true }).waitFor();
+    const items = await listItems(page);
+    expect(items.map((item) => item.id)).toEqual((await historyIds(server.url)).slice(-100));
+
+    await page.getByTestId('change-name').click();
+    await signIn(page, 'Caroline');
+    await page.getByTestId('logout').click();
+    await page.getByLabel('Your name', { exact: true }).waitFor();
+    await expect(page.getByLabel('Message', { exact: true }).isDisabled()).resolves.toBe(true);
+    await page.reload();
+    await page.getByLabel('Your name', { exact: true }).waitFor();
+    await expect(page.getByTestId('current-name').isVisible()).resolves.toBe(false);
+  });
+
+  it('shows offline while the browser is offline and connects again when it is back', async () => {
+    const page = await openChat(server.url);
+    await page.context().setOffline(true);
+    await waitForState(page, 'offline');
+    await page.context().setOffline(false);
+    await waitForState(page, 'connected');
+    const id = await postOverHttp(server.url, 'back online');
+    await waitForIds(page, [id]);
+  });
+
+  it('fits a phone-sized screen without sideways scrolling', async () => {
+    const page = await openChat(server.url, PHONE);
+    await signIn(page, 'Dana');
+    await send(page, 'Typed on a phone, with a long unbroken word: supercalifragilisticexpialidocious-and-then-some');
+    const widths = await page.locator('html').evaluate((html: { scrollWidth: number; clientWidth: number }) => [
+      html.scrollWidth,
+      html.clientWidth,
+    ]);
+    expect(widths[0]).toBeLessThanOrEqual(widths[1]!);
+    await mkdir(join(ROOT, 'test-output'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-output', 'chat-phone.png') });
+  });
+});

@@ -78,7 +78,7 @@
   /** Whatever a publisher sent on the channel, as {user, text, ts}. */
   function readMessage(data) {
     const value = typeof data === 'object' && data !== null ? data : {};
-    const text = typeof value.text === 'string' ? value.text : JSON.stringify(data);
+    const text = typeof value.text === 'string' ? value.text : typeof data === 'string' ? data : JSON.stringify(data);
     const user = typeof value.user === 'string' && value.user.trim() !== '' ? value.user : 'unknown';
     const time = typeof value.ts === 'string' ? new Date(value.ts) : null;
     return { user, text, time: time !== null && !Number.isNaN(time.getTime()) ? time : null };

@@ -1,128 +1,33 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { ChatBrowser, PHONE, listItems, send, signIn, waitForIds, waitForState, waitForText } from '../helpers/chat-browser';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { startTestServer } from '../helpers/test-server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ROOT = join(__dirname, '..', '..');
-const DESKTOP = { width: 880, height: 660 };
-const PHONE = { width: 375, height: 667 };
 /** Streams reconnect quickly so a cut connection comes back within the test's patience. */
 const SERVER_ENV = { RETRY_MS: '250' };
-const WAIT_MS = 10_000;
 
-/** One entry of the page's message list, as the page shows it. */
-interface ListItem {
-  readonly kind: 'message' | 'gap';
-  readonly id: string;
-  readonly user: string;
-  readonly text: string;
-  readonly own: boolean;
-}
-
-/** The part of a DOM element that `listItems` reads (the tests compile without lib.dom). */
-interface PageElement {
-  readonly classList: { contains(name: string): boolean };
-  readonly dataset: Record<string, string | undefined>;
-  readonly textContent: string | null;
-  querySelector(selector: string): PageElement | null;
-}
-
-let browser: Browser;
+let browser: ChatBrowser;
 let server: Server;
-const contexts: BrowserContext[] = [];
-const pageProblems: string[] = [];
-const dialogs: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer('redis', SERVER_ENV);
-  // A plain launch runs on a fresh, throwaway profile of its own.
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  browser = await ChatBrowser.launch();
 });
 
 afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  const problems = pageProblems.splice(0);
-  const shown = dialogs.splice(0);
-  expect(problems).toEqual([]);
-  expect(shown).toEqual([]);
+  // Uncaught page errors, CSP violations and dialogs (an alert() that ran) fail the test.
+  expect(await browser.closePages()).toEqual([]);
 });
 
 afterAll(async () => {
   // Either may be missing when beforeAll failed half-way.
   await Promise.all([browser?.close(), server?.close()]);
 });
-
-/** A page in a fresh browser context (its own cookies), loaded from `url` and connected. */
-async function openChat(url: string, viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT_MS);
-  page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageProblems.push(message.text());
-  });
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  await page.goto(url);
-  await waitForState(page, 'connected');
-  return page;
-}
-
-async function waitForState(page: Page, state: 'connected' | 'reconnecting' | 'offline'): Promise<void> {
-  await page.locator(`[data-testid="connection-state"][data-state="${state}"]`).waitFor();
-}
-
-async function signIn(page: Page, name: string): Promise<void> {
-  const input = page.getByLabel('Your name', { exact: true });
-  await input.fill(name);
-  await input.press('Enter');
-  await page.getByTestId('current-name').getByText(name, { exact: true }).waitFor();
-}
-
-/** Types a message and presses Enter, then waits until the page shows it. */
-async function send(page: Page, text: string): Promise<void> {
-  const input = page.getByLabel('Message', { exact: true });
-  await input.fill(text);
-  await input.press('Enter');
-  await waitForText(page, text);
-}
-
-async function waitForText(page: Page, text: string): Promise<void> {
-  await page.locator('[data-testid="message"] .message-text').getByText(text, { exact: true }).waitFor();
-}
-
-async function waitForIds(page: Page, ids: readonly string[]): Promise<void> {
-  for (const id of ids) await page.locator(`[data-testid="message"][data-id="${id}"]`).waitFor();
-}
-
-async function listItems(page: Page): Promise<ListItem[]> {
-  return page.locator('[data-testid="messages"] > li').evaluateAll((items: PageElement[]) =>
-    items.map((item) => ({
-      kind: item.classList.contains('gap') ? ('gap' as const) : ('message' as const),
-      id: item.dataset.id ?? '',
-      user: item.dataset.user ?? '',
-      text: item.querySelector('.message-text')?.textContent ?? item.textContent ?? '',
-      own: item.dataset.own === 'true',
-    })),
-  );
-}
 
 /** Posts a chat message over plain HTTP, as a script would (no session: user "anonymous"). */
 async function postOverHttp(baseUrl: string, message: string): Promise<string> {
@@ -147,7 +52,7 @@ function isStrictlyIncreasing(ids: readonly string[]): boolean {
 
 describe('the browser chat', () => {
   it('lets two people with two names chat both ways, each seeing every message exactly once', async () => {
-    const [alice, bob] = await Promise.all([openChat(server.url), openChat(server.url)]);
+    const [alice, bob] = await Promise.all([browser.openChat(server.url), browser.openChat(server.url)]);
     await signIn(alice, 'Alice');
     await signIn(bob, 'Bob');
     const conversation: Array<[Page, string, string]> = [
@@ -185,7 +90,7 @@ describe('the browser chat', () => {
   it('after its stream is cut, reconnects with Last-Event-ID and shows every message exactly once, in order', async () => {
     const proxy = await TcpProxy.start(server.port);
     try {
-      const page = await openChat(proxy.url);
+      const page = await browser.openChat(proxy.url);
       const before = [await postOverHttp(server.url, 'before the cut 1'), await postOverHttp(server.url, 'before the cut 2')];
       await waitForIds(page, before);
 
@@ -220,7 +125,7 @@ describe('the browser chat', () => {
     const small = await startTestServer('redis', { ...SERVER_ENV, HISTORY_SIZE: '3' });
     const proxy = await TcpProxy.start(small.port);
     try {
-      const page = await openChat(proxy.url);
+      const page = await browser.openChat(proxy.url);
       const kept = [await postOverHttp(small.url, 'seen 1'), await postOverHttp(small.url, 'seen 2')];
       await waitForIds(page, kept);
       proxy.cut();
@@ -250,7 +155,7 @@ describe('the browser chat', () => {
   });
 
   it('shows markup in names and messages as literal text and runs none of it', async () => {
-    const page = await openChat(server.url);
+    const page = await browser.openChat(server.url);
     const name = '<img src=x onerror=alert(2)>';
     const markup = '<img src=x onerror=alert(1)>';
     const script = '<script>alert(3)</script><b>bold?</b>';
@@ -265,12 +170,13 @@ describe('the browser chat', () => {
       { user: 'anonymous', text: script, own: false },
     ]);
     await expect(page.getByTestId('current-name').textContent()).resolves.toBe(name);
+    // No element was made from the text; an alert() that ran would fail the test in afterEach.
     await expect(page.locator('[data-testid="messages"] :is(img, script, b)').count()).resolves.toBe(0);
     await expect(page.locator('.message-author').getByText(name, { exact: true }).count()).resolves.toBeGreaterThan(0);
   });
 
   it('shows messages published over plain HTTP live, by /post and by the channel API', async () => {
-    const page = await openChat(server.url);
+    const page = await browser.openChat(server.url);
     const id = await postOverHttp(server.url, 'hello from curl');
     await waitForIds(page, [id]);
     const response = await fetch(`${server.url}/channels/chat/events`, {
@@ -290,7 +196,7 @@ describe('the browser chat', () => {
   });
 
   it('loads recent history oldest first, remembers the name across reloads and forgets it on logout', async () => {
-    const page = await openChat(server.url);
+    const page = await browser.openChat(server.url);
     await signIn(page, 'Carol');
     await page.reload();
     await waitForState(page, 'connected');
@@ -309,7 +215,7 @@ describe('the browser chat', () => {
   });
 
   it('shows offline while the browser is offline and connects again when it is back', async () => {
-    const page = await openChat(server.url);
+    const page = await browser.openChat(server.url);
     await page.context().setOffline(true);
     await waitForState(page, 'offline');
     await page.context().setOffline(false);
@@ -319,7 +225,7 @@ describe('the browser chat', () => {
   });
 
   it('fits a phone-sized screen without sideways scrolling', async () => {
-    const page = await openChat(server.url, PHONE);
+    const page = await browser.openChat(server.url, PHONE);
     await signIn(page, 'Dana');
     await send(page, 'Typed on a phone, with a long unbroken word: supercalifragilisticexpialidocious-and-then-some');
     const widths = await page.locator('html').evaluate((html: { scrollWidth: number; clientWidth: number }) => [

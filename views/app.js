@@ -37,7 +37,8 @@
     ownIds: new Set(),
     newestId: null,
     source: null,
-    everConnected: false,
+    /** Set once a connection opened or an attempt failed: later attempts are reconnects. */
+    triedBefore: false,
     retryTimer: null,
     retryDelayMs: RETRY_MIN_MS,
     sending: false,
@@ -177,7 +178,7 @@
   function updateStatus() {
     if (!navigator.onLine) setStatus('offline');
     else if (state.source !== null && state.source.readyState === EventSource.OPEN) setStatus('connected');
-    else setStatus(state.everConnected ? 'reconnecting' : 'connecting');
+    else setStatus(state.triedBefore ? 'reconnecting' : 'connecting');
   }
 
   function showNotice(text) {
@@ -229,7 +230,7 @@
     const source = new EventSource(`/stream?lastEventId=${encodeURIComponent(state.newestId ?? '0')}`);
     state.source = source;
     source.addEventListener('open', () => {
-      state.everConnected = true;
+      state.triedBefore = true;
       state.retryDelayMs = RETRY_MIN_MS;
       updateStatus();
     });
@@ -249,7 +250,8 @@
       } catch {
         // A malformed gap notice still means something was lost.
       }
-      showGap(String(gap.lastEventId ?? state.newestId ?? '0'), gap.firstAvailableId ?? null);
+      const lastEventId = String(gap.lastEventId);
+      showGap(ID_PATTERN.test(lastEventId) ? lastEventId : state.newestId ?? '0', gap.firstAvailableId ?? null);
       loadHistory().catch(() => undefined);
     });
     source.addEventListener('error', () => {
@@ -271,6 +273,7 @@
       if (state.newestId === null) await loadHistory();
       openStream();
     } catch {
+      state.triedBefore = true;
       scheduleStart();
       updateStatus();
     }

@@ -8,6 +8,8 @@ import { startTestServer } from '../helpers/test-server';
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 const ROOT = join(__dirname, '..', '..');
+/** Screenshots for people to look at (git-ignored); `docs/chat.png` is the README's copy. */
+const OUTPUT_DIR = join(ROOT, 'test-output');
 /** Streams reconnect quickly so a cut connection comes back within the test's patience. */
 const SERVER_ENV = { RETRY_MS: '250' };
 
@@ -15,6 +17,7 @@ let browser: ChatBrowser;
 let server: Server;
 
 beforeAll(async () => {
+  await mkdir(OUTPUT_DIR, { recursive: true });
   server = await startTestServer('redis', SERVER_ENV);
   browser = await ChatBrowser.launch();
 });
@@ -80,11 +83,10 @@ describe('the browser chat', () => {
       /^\d{4}-\d\d-\d\dT/,
     );
 
-    await mkdir(join(ROOT, 'test-output'), { recursive: true });
     await mkdir(join(ROOT, 'docs'), { recursive: true });
     await alice.getByLabel('Message', { exact: true }).fill('Typing with Enter to send…');
-    await alice.screenshot({ path: join(ROOT, 'test-output', 'chat.png') });
-    await copyFile(join(ROOT, 'test-output', 'chat.png'), join(ROOT, 'docs', 'chat.png'));
+    await alice.screenshot({ path: join(OUTPUT_DIR, 'chat.png') });
+    await copyFile(join(OUTPUT_DIR, 'chat.png'), join(ROOT, 'docs', 'chat.png'));
   });
 
   it('after its stream is cut, reconnects with Last-Event-ID and shows every message exactly once, in order', async () => {
@@ -97,6 +99,7 @@ describe('the browser chat', () => {
       const connectionsBeforeCut = proxy.requests.length;
       proxy.cut();
       await waitForState(page, 'reconnecting');
+      await page.screenshot({ path: join(OUTPUT_DIR, 'chat-reconnecting.png') });
       const during: string[] = [];
       for (let n = 1; n <= 5; n++) during.push(await postOverHttp(server.url, `while cut off ${n}`));
       proxy.restore();
@@ -148,6 +151,7 @@ describe('the browser chat', () => {
         'missed 5',
         'live again',
       ]);
+      await page.screenshot({ path: join(OUTPUT_DIR, 'chat-gap.png') });
     } finally {
       await proxy.close();
       await small.close();
@@ -233,7 +237,6 @@ describe('the browser chat', () => {
       html.clientWidth,
     ]);
     expect(widths[0]).toBeLessThanOrEqual(widths[1]!);
-    await mkdir(join(ROOT, 'test-output'), { recursive: true });
-    await page.screenshot({ path: join(ROOT, 'test-output', 'chat-phone.png') });
+    await page.screenshot({ path: join(OUTPUT_DIR, 'chat-phone.png') });
   });
 });

@@ -15,6 +15,7 @@
     statusText: $('status-text'),
     loginForm: $('login-form'),
     nameInput: $('name-input'),
+    joinButton: $('join-button'),
     cancelName: $('cancel-name'),
     whoami: $('whoami'),
     currentName: $('current-name'),
@@ -303,6 +304,7 @@
     view.whoami.hidden = name === null;
     view.loginForm.hidden = name !== null;
     view.cancelName.hidden = true;
+    view.joinButton.textContent = 'Join';
     view.messageInput.disabled = name === null;
     view.sendButton.disabled = name === null;
     view.messageInput.placeholder = name === null ? 'Pick a name to start chatting' : 'Write a message…';
@@ -337,8 +339,13 @@
     view.whoami.hidden = true;
     view.loginForm.hidden = false;
     view.cancelName.hidden = false;
+    view.joinButton.textContent = 'Save';
     view.nameInput.focus();
     view.nameInput.select();
+  });
+
+  view.nameInput.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !view.cancelName.hidden) view.cancelName.click();
   });
 
   view.cancelName.addEventListener('click', () => {

@@ -1,0 +1,91 @@
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy in front of a local server, for tests that need a network drop: `cut()` resets
+ * every open connection and refuses new ones until `restore()`. It also keeps what clients sent,
+ * so a test can check the requests a browser made (for example its `Last-Event-ID` header).
+ */
+export class TcpProxy {
+  /** Bytes each accepted connection sent towards the server, decoded as latin1, in accept order. */
+  readonly requests: string[] = [];
+  private readonly sockets = new Set<Socket>();
+  private refusing = false;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly targetPort: number,
+  ) {}
+
+  /** Listens on a free port of 127.0.0.1 and forwards to `targetPort` on 127.0.0.1. */
+  static async start(targetPort: number): Promise<TcpProxy> {
+    const server = createServer();
+    const proxy = new TcpProxy(server, targetPort);
+    server.on('connection', (socket) => proxy.accept(socket));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Resets every proxied connection and refuses new ones until `restore()`. */
+  cut(): void {
+    this.refusing = true;
+    for (const socket of this.sockets) reset(socket);
+    this.sockets.clear();
+  }
+
+  /** Accepts and forwards new connections again. */
+  restore(): void {
+    this.refusing = false;
+  }
+
+  /** Cuts every connection and stops listening. */
+  async close(): Promise<void> {
+    this.cut();
+    const closed = once(this.server, 'close');
+    this.server.close();
+    await closed;
+  }
+
+  private accept(client: Socket): void {
+    if (this.refusing) {
+      reset(client);
+      return;
+    }
+    const index = this.requests.push('') - 1;
+    const upstream = connect(this.targetPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.setNoDelay(true);
+      // Either side failing or closing takes the other down, as a real network path would.
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (chunk: Buffer) => {
+      this.requests[index] += chunk.toString('latin1');
+    });
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+}
+
+/** Ends a connection with a TCP reset, like a dropped network path, or just destroys it. */
+function reset(socket: Socket): void {
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
+}

@@ -1,5 +1,6 @@
 import { AppError } from './errors';
 import { DEFAULT_EVENT_NAME, EVENT_NAME_PATTERN, isPublishableEventName } from './event';
+import { compactJsonText, memberTexts } from './json-text';
 
 /** A validated publish: the event name and the data as compact JSON. */
 export interface PublishInput {
@@ -8,12 +9,16 @@ export interface PublishInput {
 }
 
 const ALLOWED_KEYS = new Set(['event', 'data']);
+/** Deeper data is refused: consumers' JSON encoders recurse and would fail on it. */
+export const MAX_DATA_DEPTH = 512;
 
 /**
  * Validates the JSON body of a publish: an object with `data` (any JSON, null included) and an
- * optional publishable `event` name. Throws 400 `invalid_event` otherwise.
+ * optional publishable `event` name. Throws 400 `invalid_event` otherwise. The data is taken
+ * from `bodyText` (the body as sent) so it reaches subscribers exactly as published, numbers
+ * beyond double precision included; without it, `body` is serialized.
  */
-export function parsePublishBody(body: unknown): PublishInput {
+export function parsePublishBody(body: unknown, bodyText?: string): PublishInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidEvent('the body must be a JSON object {"event"?: string, "data": any}');
   }
@@ -26,17 +31,23 @@ export function parsePublishBody(body: unknown): PublishInput {
     throw invalidEvent(`"event" must match ${EVENT_NAME_PATTERN.source}`);
   }
   if (!isPublishableEventName(event)) throw invalidEvent('event names starting with "hub." are reserved for the server');
-  return { event, dataJson: compactJson(fields.data) };
+  const data = memberTexts(bodyText ?? serialize(body)).get('data');
+  if (data === undefined || data.depth > MAX_DATA_DEPTH) throw tooDeep();
+  return { event, dataJson: compactJsonText(data.text) };
 }
 
 /** JSON.parse accepts nesting that JSON.stringify cannot recurse through: refuse it, not 500. */
-function compactJson(data: unknown): string {
+function serialize(body: unknown): string {
   try {
-    return JSON.stringify(data);
+    return JSON.stringify(body);
   } catch (error) {
-    if (error instanceof RangeError) throw invalidEvent('"data" is nested too deeply');
+    if (error instanceof RangeError) throw tooDeep();
     throw error;
   }
+}
+
+function tooDeep(): AppError {
+  return invalidEvent(`"data" is nested too deeply (at most ${MAX_DATA_DEPTH} levels)`);
 }
 
 function invalidEvent(message: string): AppError {

@@ -6,8 +6,8 @@ export type BodyKind = 'json' | 'form';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** A request body, decoded. `json` is whatever JSON value was sent. */
-export type ParsedBody = { kind: 'json'; value: unknown } | { kind: 'form'; value: URLSearchParams };
+/** A request body, decoded. `json` is whatever JSON value was sent, with its text. */
+export type ParsedBody = { kind: 'json'; value: unknown; text: string } | { kind: 'form'; value: URLSearchParams };
 
 /**
  * Reads the body of a POST whose type is one of `accepted`, at most `limitBytes` (inclusive),
@@ -32,7 +32,7 @@ export async function readBody(ctx: Context, accepted: readonly BodyKind[], limi
   }
   if (kind === 'form') return { kind, value: new URLSearchParams(text) };
   try {
-    return { kind, value: JSON.parse(text) as unknown };
+    return { kind, value: JSON.parse(text) as unknown, text };
   } catch {
     throw new AppError(400, 'invalid_json', 'the body is not valid JSON');
   }

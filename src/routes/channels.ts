@@ -70,7 +70,7 @@ function publishHandler(options: ChannelRoutesOptions): (ctx: Context) => Promis
       throw new AppError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters');
     }
     const body = await readBody(ctx, ['json'], options.maxEventBytes);
-    const input = parsePublishBody(body.value);
+    const input = parsePublishBody(body.value, body.kind === 'json' ? body.text : undefined);
     const stopTimer = options.metrics.publishDuration.startTimer();
     const result = await options.broker.publish({ channel, ...input, idempotencyKey });
     stopTimer();

@@ -26,3 +26,23 @@ describe('requests no route matches', () => {
     expect((response.body as { error: { code: string } }).error.code).toBe('invalid_event');
   });
 });
+
+describe('published data', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  beforeAll(async () => {
+    server = await startTestServer('redis');
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('reaches history exactly as sent, 64-bit integers included, on one line', async () => {
+    await request(server.url)
+      .post('/channels/exact/events')
+      .set('Content-Type', 'application/json')
+      .send('{\n  "data": { "id": 18446744073709551615,\n "note": "two  spaces" }\n}')
+      .expect(201);
+    const history = await request(server.url).get('/channels/exact/events').expect(200);
+    expect(history.text).toContain('"data":{"id":18446744073709551615,"note":"two  spaces"}');
+  });
+});

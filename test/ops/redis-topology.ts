@@ -1,0 +1,204 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '../helpers/redis-server';
+
+const run = promisify(execFile);
+
+/** Runs `redis-cli -p port args…` and returns its raw stdout (one reply element per line). */
+export async function redisCli(port: number, ...args: string[]): Promise<string> {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--raw', ...args], { timeout: 5000 });
+  return stdout;
+}
+
+/** Polls `check` every `intervalMs` until it returns true; rejects with `what` after `timeoutMs`. */
+export async function pollUntil(check: () => Promise<boolean>, what: string, timeoutMs = 15_000, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** One redis-server (or sentinel) process in its own temporary directory. */
+export interface RedisProcess {
+  readonly port: number;
+  readonly dir: string;
+  readonly child: ChildProcess;
+  /** SIGKILLs the process (an outage) and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+/** Spawns `redis-server` with `args` (the port and dir are added) and waits until it accepts connections. */
+export async function spawnRedis(args: string[], options: { port?: number; configFile?: (dir: string, port: number) => string } = {}): Promise<RedisProcess> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'ssehub-ops-'));
+  const configArgs = options.configFile ? [options.configFile(dir, port)] : [];
+  const child = spawn(
+    'redis-server',
+    [...configArgs, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (/Ready to accept connections|Sentinel ID is/.test(output)) {
+        child.stdout?.off('data', onData);
+        child.off('exit', onExit);
+        resolve();
+      }
+    };
+    const onExit = (code: number | null): void => reject(new Error(`redis-server exited with ${String(code)}: ${output}`));
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return { port, dir, child, kill };
+}
+
+async function stopAll(processes: RedisProcess[]): Promise<void> {
+  await Promise.all(processes.map((process) => process.kill()));
+  for (const process of processes) rmSync(process.dir, { recursive: true, force: true });
+}
+
+/** A three-master Redis Cluster on free ports. */
+export interface RedisCluster {
+  readonly ports: readonly number[];
+  /** `REDIS_CLUSTER_NODES` for the hub. */
+  readonly nodesEnv: string;
+  /** The slot of `key` (`CLUSTER KEYSLOT`). */
+  keySlot(key: string): Promise<number>;
+  /** `CLIENT LIST` lines of every node. */
+  clientList(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+function clusterStateOk(info: string): boolean {
+  return /cluster_state:ok/.test(info) && /cluster_slots_assigned:16384/.test(info) && /cluster_known_nodes:3/.test(info);
+}
+
+/** Starts three cluster-enabled servers, joins them with `redis-cli --cluster create`, waits for `cluster_state:ok` everywhere. */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const nodes: RedisProcess[] = [];
+  try {
+    for (let index = 0; index < 3; index++) {
+      nodes.push(
+        await spawnRedis([], {
+          configFile: (dir, port) => {
+            const file = join(dir, 'redis.conf');
+            writeFileSync(file, `cluster-enabled yes\ncluster-config-file ${join(dir, `nodes-${port}.conf`)}\ncluster-node-timeout 2000\n`);
+            return file;
+          },
+        }),
+      );
+    }
+    const ports = nodes.map((node) => node.port);
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: 20_000,
+    });
+    for (const port of ports) {
+      await pollUntil(async () => clusterStateOk(await redisCli(port, 'CLUSTER', 'INFO')), `cluster_state:ok on ${port}`);
+    }
+    return {
+      ports,
+      nodesEnv: ports.map((port) => `127.0.0.1:${port}`).join(','),
+      keySlot: async (key) => Number((await redisCli(ports[0]!, 'CLUSTER', 'KEYSLOT', key)).trim()),
+      clientList: async () => {
+        const lists = await Promise.all(ports.map((port) => redisCli(port, 'CLIENT', 'LIST')));
+        return lists.flatMap((list) => list.split('\n').filter((line) => line.trim() !== ''));
+      },
+      stop: () => stopAll(nodes),
+    };
+  } catch (error) {
+    await stopAll(nodes);
+    throw error;
+  }
+}
+
+/** A master, one replica and `sentinelCount` sentinels monitoring them as `masterName`. */
+export interface SentinelSetup {
+  readonly masterName: string;
+  readonly master: RedisProcess;
+  readonly replica: RedisProcess;
+  /** `REDIS_SENTINELS` for the hub. */
+  readonly sentinelsEnv: string;
+  /** The master's port as the sentinels currently report it. */
+  masterPort(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts a master, a replica (`--replicaof`) and sentinels with short failover timings. */
+export async function startSentinelSetup(sentinelCount = 1, masterName = 'mymaster'): Promise<SentinelSetup> {
+  const processes: RedisProcess[] = [];
+  try {
+    const master = await spawnRedis([]);
+    processes.push(master);
+    const replica = await spawnRedis(['--replicaof', '127.0.0.1', String(master.port)]);
+    processes.push(replica);
+    await pollUntil(
+      async () => /master_link_status:up/.test(await redisCli(replica.port, 'INFO', 'replication')),
+      'the replica to sync with the master',
+    );
+    const sentinels: RedisProcess[] = [];
+    for (let index = 0; index < sentinelCount; index++) {
+      const sentinel = await spawnRedis(['--sentinel'], {
+        configFile: (dir) => {
+          // Sentinel rewrites its config file, so each one gets its own copy.
+          const file = join(dir, 'sentinel.conf');
+          writeFileSync(
+            file,
+            [
+              `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1`,
+              `sentinel down-after-milliseconds ${masterName} 1000`,
+              `sentinel failover-timeout ${masterName} 3000`,
+              `sentinel parallel-syncs ${masterName} 1`,
+              '',
+            ].join('\n'),
+          );
+          return file;
+        },
+      });
+      sentinels.push(sentinel);
+      processes.push(sentinel);
+    }
+    const masterPort = async (): Promise<number> => {
+      const reply = await redisCli(sentinels[0]!.port, 'SENTINEL', 'get-master-addr-by-name', masterName);
+      return Number(reply.trim().split('\n')[1]);
+    };
+    // The sentinel must know the replica before a failover can promote it.
+    await pollUntil(
+      async () => /num-slaves\n1\b/.test(await redisCli(sentinels[0]!.port, 'SENTINEL', 'master', masterName)),
+      'the sentinel to discover the replica',
+    );
+    return {
+      masterName,
+      master,
+      replica,
+      sentinelsEnv: sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(','),
+      masterPort,
+      stop: () => stopAll(processes),
+    };
+  } catch (error) {
+    await stopAll(processes);
+    throw error;
+  }
+}

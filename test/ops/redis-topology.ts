@@ -134,30 +134,35 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   }
 }
 
-/** A master, one replica and `sentinelCount` sentinels monitoring them as `masterName`. */
+/** A master, replicas and sentinels monitoring them as `masterName`. */
 export interface SentinelSetup {
   readonly masterName: string;
-  readonly master: RedisProcess;
-  readonly replica: RedisProcess;
+  /** Every data server; the first started as the master. */
+  readonly servers: readonly RedisProcess[];
   /** `REDIS_SENTINELS` for the hub. */
   readonly sentinelsEnv: string;
-  /** The master's port as the sentinels currently report it. */
-  masterPort(): Promise<number>;
+  /** Runs a command on the first sentinel. */
+  sentinel(...args: string[]): Promise<string>;
+  /** The master as the sentinels currently report it, and the live replicas synced with it. */
+  roles(): Promise<{ master: RedisProcess; replicas: RedisProcess[] }>;
   stop(): Promise<void>;
 }
 
-/** Starts a master, a replica (`--replicaof`) and sentinels with short failover timings. */
-export async function startSentinelSetup(sentinelCount = 1, masterName = 'mymaster'): Promise<SentinelSetup> {
+/** Starts a master, `replicaCount` replicas (`--replicaof`) and sentinels with short failover timings. */
+export async function startSentinelSetup(replicaCount = 2, sentinelCount = 1, masterName = 'mymaster'): Promise<SentinelSetup> {
   const processes: RedisProcess[] = [];
   try {
     const master = await spawnRedis([]);
     processes.push(master);
-    const replica = await spawnRedis(['--replicaof', '127.0.0.1', String(master.port)]);
-    processes.push(replica);
-    await pollUntil(
-      async () => /master_link_status:up/.test(await redisCli(replica.port, 'INFO', 'replication')),
-      'the replica to sync with the master',
-    );
+    const servers = [master];
+    for (let index = 0; index < replicaCount; index++) {
+      const replica = await spawnRedis(['--replicaof', '127.0.0.1', String(master.port)]);
+      processes.push(replica);
+      servers.push(replica);
+    }
+    for (const replica of servers.slice(1)) {
+      await pollUntil(async () => /master_link_status:up/.test(await redisCli(replica.port, 'INFO', 'replication')), 'a replica to sync');
+    }
     const sentinels: RedisProcess[] = [];
     for (let index = 0; index < sentinelCount; index++) {
       const sentinel = await spawnRedis(['--sentinel'], {
@@ -169,8 +174,8 @@ export async function startSentinelSetup(sentinelCount = 1, masterName = 'mymast
             [
               `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1`,
               `sentinel down-after-milliseconds ${masterName} 1000`,
-              `sentinel failover-timeout ${masterName} 3000`,
-              `sentinel parallel-syncs ${masterName} 1`,
+              // Also the pause before Sentinel will fail the same master over again (twice this).
+              `sentinel failover-timeout ${masterName} 1000`,
               '',
             ].join('\n'),
           );
@@ -180,21 +185,30 @@ export async function startSentinelSetup(sentinelCount = 1, masterName = 'mymast
       sentinels.push(sentinel);
       processes.push(sentinel);
     }
-    const masterPort = async (): Promise<number> => {
-      const reply = await redisCli(sentinels[0]!.port, 'SENTINEL', 'get-master-addr-by-name', masterName);
-      return Number(reply.trim().split('\n')[1]);
+    const sentinel = (...args: string[]): Promise<string> => redisCli(sentinels[0]!.port, ...args);
+    const roles = async (): Promise<{ master: RedisProcess; replicas: RedisProcess[] }> => {
+      const masterPort = Number((await sentinel('SENTINEL', 'get-master-addr-by-name', masterName)).trim().split('\n')[1]);
+      const current = servers.find((server) => server.port === masterPort);
+      if (!current) throw new Error(`the sentinel names an unknown master on port ${masterPort}`);
+      const replicas: RedisProcess[] = [];
+      for (const server of servers) {
+        if (server === current || server.child.exitCode !== null || server.child.signalCode !== null) continue;
+        const info = await redisCli(server.port, 'INFO', 'replication');
+        if (info.includes(`master_port:${masterPort}`) && /master_link_status:up/.test(info)) replicas.push(server);
+      }
+      return { master: current, replicas };
     };
-    // The sentinel must know the replica before a failover can promote it.
+    // The sentinel must know the replicas before a failover can promote one.
     await pollUntil(
-      async () => /num-slaves\n1\b/.test(await redisCli(sentinels[0]!.port, 'SENTINEL', 'master', masterName)),
-      'the sentinel to discover the replica',
+      async () => new RegExp(`num-slaves\\n${replicaCount}\\b`).test(await sentinel('SENTINEL', 'master', masterName)),
+      'the sentinel to discover the replicas',
     );
     return {
       masterName,
-      master,
-      replica,
-      sentinelsEnv: sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(','),
-      masterPort,
+      servers,
+      sentinelsEnv: sentinels.map((process) => `127.0.0.1:${process.port}`).join(','),
+      sentinel,
+      roles,
       stop: () => stopAll(processes),
     };
   } catch (error) {

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
 import { startTestServer, uniquePrefix } from '../helpers/test-server';
-import { pollUntil, redisCli, startSentinelSetup, type SentinelSetup } from './redis-topology';
+import { pollUntil, redisCli, startSentinelSetup, type RedisProcess, type SentinelSetup } from './redis-topology';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -14,7 +14,7 @@ function replicationOffset(info: string, field: string): number {
   return Number(new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? NaN);
 }
 
-describe('a hub instance that finds its Redis master through Sentinel', () => {
+describe('hub instances that find their Redis master through Sentinel', () => {
   let setup: SentinelSetup;
   let hubA: Server;
   let hubB: Server;
@@ -26,7 +26,7 @@ describe('a hub instance that finds its Redis master through Sentinel', () => {
   };
 
   beforeAll(async () => {
-    setup = await startSentinelSetup(1);
+    setup = await startSentinelSetup();
     const env = { REDIS_URL: '', REDIS_SENTINELS: setup.sentinelsEnv, REDIS_SENTINEL_NAME: setup.masterName, REDIS_PREFIX: uniquePrefix() };
     [hubA, hubB] = await Promise.all([startTestServer('redis', env), startTestServer('redis', env)]);
   }, 30_000);
@@ -37,6 +37,47 @@ describe('a hub instance that finds its Redis master through Sentinel', () => {
     await Promise.all([hubA?.close(), hubB?.close()]);
     await setup?.stop();
   });
+
+  const historyKey = (channel: string): string => `${hubA.config.redisPrefix}{${channel}}:history`;
+
+  /** Waits until a replica of the current master holds everything (replication is asynchronous). */
+  async function replicaInSync(): Promise<{ master: RedisProcess; replica: RedisProcess }> {
+    let pair: { master: RedisProcess; replica: RedisProcess } | undefined;
+    await pollUntil(async () => {
+      const { master, replicas } = await setup.roles();
+      const masterOffset = replicationOffset(await redisCli(master.port, 'INFO', 'replication'), 'master_repl_offset');
+      for (const replica of replicas) {
+        if (replicationOffset(await redisCli(replica.port, 'INFO', 'replication'), 'slave_repl_offset') >= masterOffset) {
+          pair = { master, replica };
+          return true;
+        }
+      }
+      return false;
+    }, 'a replica in sync with the master');
+    return pair!;
+  }
+
+  /** Publishes on hub B until it succeeds (503 while the hub has no master) and returns the id. */
+  async function publishWhenBack(channel: string, data: unknown): Promise<number> {
+    let id = 0;
+    await pollUntil(
+      async () => {
+        const response = await request(hubB.url).post(`/channels/${channel}/events`).send({ data });
+        if (response.status === 201) id = Number((response.body as { id: string }).id);
+        else expect(response.status).toBe(503);
+        return response.status === 201;
+      },
+      'a publish to succeed after the failover',
+      15_000,
+      100,
+    );
+    return id;
+  }
+
+  async function masterBecomes(server: RedisProcess): Promise<void> {
+    await pollUntil(async () => (await setup.roles()).master === server, `the sentinel to promote port ${server.port}`, 15_000);
+    await pollUntil(async () => /role:master/.test(await redisCli(server.port, 'INFO', 'replication')), 'the promoted server to take writes');
+  }
 
   it('connects to the master the sentinel names, publishes and streams on both instances', async () => {
     expect(hubA.broker.description).toBe(`Redis via Sentinel (master ${setup.masterName})`);
@@ -49,39 +90,22 @@ describe('a hub instance that finds its Redis master through Sentinel', () => {
       await client.waitForMessages(2);
       expect(client.ids).toEqual(ids);
     }
-    // The event really went to the master the sentinel reports.
-    const length = await redisCli(setup.master.port, 'LLEN', `${hubA.config.redisPrefix}{news}:history`);
-    expect(length.trim()).toBe('2');
+    const { master } = await setup.roles();
+    expect((await redisCli(master.port, 'LLEN', historyKey('news'))).trim()).toBe('2');
   });
 
-  it('follows a failover: after the master dies, clients keep their streams and receive what is published on the promoted replica', async () => {
+  it('follows a failover after the master dies: open streams stay open and receive what is published on the promoted replica', async () => {
     const before = [await publish(hubA, 'failover', 0), await publish(hubA, 'failover', 1)];
     const onA = await open(hubA, '/channels/failover/stream', { 'Last-Event-ID': String(before[0]) });
     const onB = await open(hubB, '/channels/failover/stream');
     await onA.waitForMessages(1);
-    // Replication is asynchronous: let the replica hold everything before the master dies.
-    await pollUntil(async () => {
-      const master = await redisCli(setup.master.port, 'INFO', 'replication');
-      const replica = await redisCli(setup.replica.port, 'INFO', 'replication');
-      return replicationOffset(replica, 'slave_repl_offset') >= replicationOffset(master, 'master_repl_offset');
-    }, 'the replica to catch up');
+    const { master, replica } = await replicaInSync();
 
-    await setup.master.kill();
-    await pollUntil(async () => (await setup.masterPort()) === setup.replica.port, 'the sentinel to promote the replica', 15_000);
+    await master.kill();
+    await masterBecomes(replica);
 
     // Publishes answer 503 until the hub reaches the new master; then ids go on from the replicated counter.
-    let after = 0;
-    await pollUntil(
-      async () => {
-        const response = await request(hubB.url).post('/channels/failover/events').send({ data: 2 });
-        if (response.status === 201) after = Number((response.body as { id: string }).id);
-        else expect(response.status).toBe(503);
-        return response.status === 201;
-      },
-      'a publish to succeed after the failover',
-      15_000,
-      200,
-    );
+    const after = await publishWhenBack('failover', 2);
     expect(after).toBe(before[1]! + 1);
     await request(hubA.url).get('/readyz').expect(200);
     await onA.waitForMessages(2);

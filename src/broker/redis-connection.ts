@@ -34,6 +34,23 @@ const FAIL_FAST = {
 
 const reconnectDelayMs = (attempt: number): number => Math.min(50 * attempt, 1000);
 
+const CLUSTER_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * A Cluster stays `ready` while its pool holds node connections that were never opened, even when
+ * every node is gone, so the broker would never notice an outage. Pinging the masters every second
+ * opens them: a node that cannot be reached leaves the pool, and once none is left the Cluster
+ * emits `close` and reconnects from the startup nodes (`ready` again when the cluster returns).
+ */
+function watchClusterNodes(cluster: Cluster): void {
+  const timer = setInterval(() => {
+    if (cluster.status !== 'ready') return;
+    for (const node of cluster.nodes('master')) node.ping().catch(() => undefined);
+  }, CLUSTER_CHECK_INTERVAL_MS);
+  timer.unref();
+  cluster.once('end', () => clearInterval(timer));
+}
+
 /**
  * Opens one connection of the configured kind (not yet connected: call `connect()`).
  *
@@ -48,7 +65,7 @@ const reconnectDelayMs = (attempt: number): number => Math.min(50 * attempt, 100
 export function createRedisConnection(config: Config, connectionName: string): RedisConnection {
   if (config.redisClusterNodes.length > 0) {
     const { enableOfflineQueue, ...redisOptions } = FAIL_FAST;
-    return new Cluster([...config.redisClusterNodes], {
+    const cluster = new Cluster([...config.redisClusterNodes], {
       redisOptions: { ...redisOptions, connectionName },
       enableOfflineQueue,
       lazyConnect: true,
@@ -59,6 +76,8 @@ export function createRedisConnection(config: Config, connectionName: string): R
       // replies mean "not run" and stay retried.
       retryDelayOnFailover: 0,
     });
+    watchClusterNodes(cluster);
+    return cluster;
   }
   const options: RedisOptions = { ...FAIL_FAST, connectionName, retryStrategy: reconnectDelayMs };
   if (config.redisSentinels.length > 0) {

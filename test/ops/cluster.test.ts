@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
 import { startTestServer, uniquePrefix } from '../helpers/test-server';
-import { startRedisCluster, type RedisCluster } from './redis-topology';
+import { pollUntil, startRedisCluster, type RedisCluster } from './redis-topology';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -114,4 +114,31 @@ describe('two hub instances on a three-master Redis Cluster', () => {
     expect(pubsub).toHaveLength(2);
     for (const line of pubsub) expect(line).toMatch(/name=\S*ssehub-subscriber\b/);
   });
+
+  // Last: it takes the whole cluster down.
+  it('reports the outage of the whole cluster on /readyz within 5 s, keeps streams open, and serves again when it returns', async () => {
+    const client = await open(hubA, '/channels/outage/stream');
+    const first = await publish(hubB, 'outage', 'before');
+    await client.waitForMessages(1);
+
+    await Promise.all(cluster.nodes.map((node) => node.kill()));
+    const downAt = Date.now();
+    await pollUntil(async () => (await request(hubA.url).get('/readyz')).status === 503, '/readyz 503 on A', 5000, 50);
+    await pollUntil(async () => (await request(hubB.url).get('/readyz')).status === 503, '/readyz 503 on B', 5000, 50);
+    expect(Date.now() - downAt).toBeLessThan(5000);
+    await request(hubB.url).post('/channels/outage/events').send({ data: 'during' }).expect(503);
+    expect(client.ended).toBe(false);
+
+    // Same ports and nodes-<port>.conf: the cluster re-forms (its data is gone: no persistence here).
+    await Promise.all(cluster.nodes.map((node) => node.restart()));
+    await cluster.waitUntilOk();
+    await pollUntil(async () => (await request(hubA.url).get('/readyz')).status === 200, '/readyz 200 on A', 15_000);
+    await pollUntil(async () => (await request(hubB.url).get('/readyz')).status === 200, '/readyz 200 on B', 15_000);
+    const after = await publish(hubB, 'outage', 'after');
+    expect(after).toBeGreaterThan(first);
+    // The history was lost with the cluster, so the client hears of the hole, then gets the event.
+    await client.waitFor((c) => c.ids.includes(after), 10_000, 'the event published after the outage');
+    expect(client.messages.map((message) => message.event)).toEqual(['message', 'hub.gap', 'message']);
+    expect(client.ended).toBe(false);
+  }, 45_000);
 });

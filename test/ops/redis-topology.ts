@@ -38,18 +38,12 @@ export interface RedisProcess {
   readonly child: ChildProcess;
   /** SIGKILLs the process (an outage) and waits for it to exit. */
   kill(): Promise<void>;
+  /** Starts it again after `kill()`, with the same arguments, port and directory. */
+  restart(): Promise<void>;
 }
 
-/** Spawns `redis-server` with `args` (the port and dir are added) and waits until it accepts connections. */
-export async function spawnRedis(args: string[], options: { port?: number; configFile?: (dir: string, port: number) => string } = {}): Promise<RedisProcess> {
-  const port = options.port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'ssehub-ops-'));
-  const configArgs = options.configFile ? [options.configFile(dir, port)] : [];
-  const child = spawn(
-    'redis-server',
-    [...configArgs, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+async function launch(args: string[]): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
@@ -66,13 +60,32 @@ export async function spawnRedis(args: string[], options: { port?: number; confi
   });
   child.stdout?.resume();
   child.stderr?.resume();
-  const kill = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
+  return child;
+}
+
+/** Spawns `redis-server` with `args` (the port and dir are added) and waits until it accepts connections. */
+export async function spawnRedis(args: string[], options: { port?: number; configFile?: (dir: string, port: number) => string } = {}): Promise<RedisProcess> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'ssehub-ops-'));
+  const configArgs = options.configFile ? [options.configFile(dir, port)] : [];
+  const fullArgs = [...configArgs, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args];
+  let child = await launch(fullArgs);
+  return {
+    port,
+    dir,
+    get child() {
+      return child;
+    },
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+    restart: async () => {
+      child = await launch(fullArgs);
+    },
   };
-  return { port, dir, child, kill };
 }
 
 async function stopAll(processes: RedisProcess[]): Promise<void> {
@@ -83,6 +96,9 @@ async function stopAll(processes: RedisProcess[]): Promise<void> {
 /** A three-master Redis Cluster on free ports. */
 export interface RedisCluster {
   readonly ports: readonly number[];
+  readonly nodes: readonly RedisProcess[];
+  /** Resolves once `CLUSTER INFO` says `cluster_state:ok` on every node. */
+  waitUntilOk(): Promise<void>;
   /** `REDIS_CLUSTER_NODES` for the hub. */
   readonly nodesEnv: string;
   /** The slot of `key` (`CLUSTER KEYSLOT`). */
@@ -115,11 +131,16 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
       timeout: 20_000,
     });
-    for (const port of ports) {
-      await pollUntil(async () => clusterStateOk(await redisCli(port, 'CLUSTER', 'INFO')), `cluster_state:ok on ${port}`);
-    }
+    const waitUntilOk = async (): Promise<void> => {
+      for (const port of ports) {
+        await pollUntil(async () => clusterStateOk(await redisCli(port, 'CLUSTER', 'INFO')), `cluster_state:ok on ${port}`);
+      }
+    };
+    await waitUntilOk();
     return {
       ports,
+      nodes,
+      waitUntilOk,
       nodesEnv: ports.map((port) => `127.0.0.1:${port}`).join(','),
       keySlot: async (key) => Number((await redisCli(ports[0]!, 'CLUSTER', 'KEYSLOT', key)).trim()),
       clientList: async () => {

@@ -173,11 +173,13 @@ export interface SentinelSetup {
 export async function startSentinelSetup(replicaCount = 2, sentinelCount = 1, masterName = 'mymaster'): Promise<SentinelSetup> {
   const processes: RedisProcess[] = [];
   try {
-    const master = await spawnRedis([]);
+    // Without the default 5 s wait before a diskless full sync, replicas are in sync at once.
+    const syncAtOnce = ['--repl-diskless-sync-delay', '0'];
+    const master = await spawnRedis(syncAtOnce);
     processes.push(master);
     const servers = [master];
     for (let index = 0; index < replicaCount; index++) {
-      const replica = await spawnRedis(['--replicaof', '127.0.0.1', String(master.port)]);
+      const replica = await spawnRedis([...syncAtOnce, '--replicaof', '127.0.0.1', String(master.port)]);
       processes.push(replica);
       servers.push(replica);
     }

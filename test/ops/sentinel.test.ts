@@ -40,21 +40,21 @@ describe('hub instances that find their Redis master through Sentinel', () => {
 
   const historyKey = (channel: string): string => `${hubA.config.redisPrefix}{${channel}}:history`;
 
-  /** Waits until a replica of the current master holds everything (replication is asynchronous). */
-  async function replicaInSync(): Promise<{ master: RedisProcess; replica: RedisProcess }> {
-    let pair: { master: RedisProcess; replica: RedisProcess } | undefined;
+  /** Waits until every replica holds everything the master has (replication is asynchronous). */
+  async function replicasInSync(): Promise<{ master: RedisProcess; replicas: RedisProcess[] }> {
+    let roles: { master: RedisProcess; replicas: RedisProcess[] } | undefined;
     await pollUntil(async () => {
-      const { master, replicas } = await setup.roles();
-      const masterOffset = replicationOffset(await redisCli(master.port, 'INFO', 'replication'), 'master_repl_offset');
-      for (const replica of replicas) {
-        if (replicationOffset(await redisCli(replica.port, 'INFO', 'replication'), 'slave_repl_offset') >= masterOffset) {
-          pair = { master, replica };
-          return true;
-        }
+      const current = await setup.roles();
+      if (current.replicas.length !== setup.servers.length - 1) return false;
+      const masterOffset = replicationOffset(await redisCli(current.master.port, 'INFO', 'replication'), 'master_repl_offset');
+      for (const replica of current.replicas) {
+        const offset = replicationOffset(await redisCli(replica.port, 'INFO', 'replication'), 'slave_repl_offset');
+        if (!(offset >= masterOffset)) return false;
       }
-      return false;
-    }, 'a replica in sync with the master');
-    return pair!;
+      roles = current;
+      return true;
+    }, 'the replicas to be in sync with the master');
+    return roles!;
   }
 
   /** Publishes on hub B until it succeeds (503 while the hub has no master) and returns the id. */
@@ -74,9 +74,15 @@ describe('hub instances that find their Redis master through Sentinel', () => {
     return id;
   }
 
-  async function masterBecomes(server: RedisProcess): Promise<void> {
-    await pollUntil(async () => (await setup.roles()).master === server, `the sentinel to promote port ${server.port}`, 15_000);
-    await pollUntil(async () => /role:master/.test(await redisCli(server.port, 'INFO', 'replication')), 'the promoted server to take writes');
+  /** Waits until the sentinel names one of `candidates` as the master and it takes writes. */
+  async function promotedAmong(candidates: RedisProcess[]): Promise<RedisProcess> {
+    let promoted: RedisProcess | undefined;
+    await pollUntil(async () => {
+      const { master } = await setup.roles();
+      promoted = candidates.includes(master) ? master : undefined;
+      return promoted !== undefined && /role:master/.test(await redisCli(master.port, 'INFO', 'replication'));
+    }, 'the sentinel to promote a replica', 15_000);
+    return promoted!;
   }
 
   it('connects to the master the sentinel names, publishes and streams on both instances', async () => {
@@ -99,10 +105,10 @@ describe('hub instances that find their Redis master through Sentinel', () => {
     const onA = await open(hubA, '/channels/failover/stream', { 'Last-Event-ID': String(before[0]) });
     const onB = await open(hubB, '/channels/failover/stream');
     await onA.waitForMessages(1);
-    const { master, replica } = await replicaInSync();
+    const { master, replicas } = await replicasInSync();
 
     await master.kill();
-    await masterBecomes(replica);
+    await promotedAmong(replicas);
 
     // Publishes answer 503 until the hub reaches the new master; then ids go on from the replicated counter.
     const after = await publishWhenBack('failover', 2);

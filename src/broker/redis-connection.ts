@@ -38,14 +38,15 @@ const CLUSTER_CHECK_INTERVAL_MS = 1000;
 
 /**
  * A Cluster stays `ready` while its pool holds node connections that were never opened, even when
- * every node is gone, so the broker would never notice an outage. Pinging the masters every second
- * opens them: a node that cannot be reached leaves the pool, and once none is left the Cluster
- * emits `close` and reconnects from the startup nodes (`ready` again when the cluster returns).
+ * every node is gone, so the broker would never notice an outage. Pinging every node (replicas
+ * too: the pool drains only when all are gone) each second opens them: a node that cannot be
+ * reached leaves the pool, and once none is left the Cluster emits `close` and reconnects from
+ * the startup nodes (`ready` again when the cluster returns).
  */
 function watchClusterNodes(cluster: Cluster): void {
   const timer = setInterval(() => {
     if (cluster.status !== 'ready') return;
-    for (const node of cluster.nodes('master')) node.ping().catch(() => undefined);
+    for (const node of cluster.nodes('all')) node.ping().catch(() => undefined);
   }, CLUSTER_CHECK_INTERVAL_MS);
   timer.unref();
   cluster.once('end', () => clearInterval(timer));

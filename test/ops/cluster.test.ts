@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
 import { startTestServer, uniquePrefix } from '../helpers/test-server';
-import { pollUntil, startRedisCluster, type RedisCluster } from './redis-topology';
+import { pollUntil, redisCli, startRedisCluster, type RedisCluster } from './redis-topology';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -82,9 +82,10 @@ describe('two hub instances on a three-master Redis Cluster', () => {
         );
       }
     }
-    // The channels' keys really are spread over the three masters.
-    const masters = new Set(await Promise.all(channels.map(async (channel) => masterOfSlot(await cluster.keySlot(`{${channel}}`)))));
-    expect(masters.size).toBe(3);
+    // The channels' keys really are spread over the three masters: each holds some of them.
+    for (const port of cluster.ports) {
+      expect((await redisCli(port, 'KEYS', `${prefix}*`)).trim()).not.toBe('');
+    }
   });
 
   it('replays after Last-Event-ID on the other instance, then continues live', async () => {

@@ -61,8 +61,13 @@ export async function startNginx(upstreamPorts: readonly [number, number]): Prom
   mkdirSync(join(dir, 'logs'));
   const port = await freePort();
   const confFile = join(dir, 'nginx.conf');
-  writeFileSync(confFile, localNginxConf(upstreamPorts, port, dir));
-  execFileSync(binary, ['-t', '-q', '-c', confFile, '-p', `${dir}/`, '-g', `pid ${join(dir, 'nginx.pid')};`], { stdio: 'pipe' });
+  try {
+    writeFileSync(confFile, localNginxConf(upstreamPorts, port, dir));
+    execFileSync(binary, ['-t', '-q', '-c', confFile, '-p', `${dir}/`, '-g', `pid ${join(dir, 'nginx.pid')};`], { stdio: 'pipe' });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   const child = spawn(binary, ['-c', confFile, '-p', `${dir}/`, '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`], {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -23,35 +23,77 @@ export function usesRedis(config: Config): boolean {
 
 // Fail fast instead of queueing: a publish during an outage must answer 503 at once, and a
 // command lost with its connection must not be re-sent (a re-sent publish would be a duplicate).
-const FAIL_FAST: RedisOptions = {
+const FAIL_FAST = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 0,
   autoResendUnfulfilledCommands: false,
   // The broker restores subscriptions itself, then catches up from history.
   autoResubscribe: false,
-  retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
   // A connection dropped for not answering (see the broker's pings) must close now, not in 2 s.
   disconnectTimeout: 100,
   lazyConnect: true,
-};
+} as const satisfies RedisOptions;
 
-/** Opens one connection of the configured kind (not yet connected: call `connect()`). */
+const reconnectDelayMs = (attempt: number): number => Math.min(50 * attempt, 1000);
+
+const CLUSTER_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * A Cluster stays `ready` while its pool holds node connections that were never opened, even when
+ * every node is gone, so the broker would never notice an outage. Pinging every node (replicas
+ * too: the pool drains only when all are gone) each second opens them: a node that cannot be
+ * reached leaves the pool, and once none is left the Cluster emits `close` and reconnects from
+ * the startup nodes (`ready` again when the cluster returns).
+ */
+function watchClusterNodes(cluster: Cluster): void {
+  const timer = setInterval(() => {
+    if (cluster.status !== 'ready') return;
+    for (const node of cluster.nodes('all')) node.ping().catch(() => undefined);
+  }, CLUSTER_CHECK_INTERVAL_MS);
+  timer.unref();
+  cluster.once('end', () => clearInterval(timer));
+}
+
+/**
+ * Opens one connection of the configured kind (not yet connected: call `connect()`).
+ *
+ * - Cluster (`REDIS_CLUSTER_NODES`): commands go to the master of their key's slot; every key of
+ *   a channel shares the hash tag `{channel}`, so each script runs on one node. Subscribing opens
+ *   ONE pub/sub connection to one node of the cluster: classic PUBLISH is broadcast to every node,
+ *   so that connection receives every channel (sharded pub/sub would need one per shard).
+ * - Sentinel (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`): asks the sentinels for the master, and
+ *   asks again after every reconnect, so a failover is followed.
+ * - Otherwise `REDIS_URL`.
+ */
 export function createRedisConnection(config: Config, connectionName: string): RedisConnection {
-  const options: RedisOptions = { ...FAIL_FAST, connectionName };
   if (config.redisClusterNodes.length > 0) {
-    const { retryStrategy, enableOfflineQueue, ...redisOptions } = options;
-    return new Cluster([...config.redisClusterNodes], {
-      redisOptions,
-      enableOfflineQueue: enableOfflineQueue ?? false,
-      clusterRetryStrategy: retryStrategy as (attempt: number) => number,
+    const { enableOfflineQueue, ...redisOptions } = FAIL_FAST;
+    const cluster = new Cluster([...config.redisClusterNodes], {
+      redisOptions: { ...redisOptions, connectionName },
+      enableOfflineQueue,
       lazyConnect: true,
+      clusterRetryStrategy: reconnectDelayMs,
+      // ioredis re-sends a command whose node connection closed; for a publish that may already
+      // have run, that would store it twice. Fail it instead (the publisher gets 503 and retries,
+      // with an Idempotency-Key if it must not duplicate). MOVED, ASK, TRYAGAIN and CLUSTERDOWN
+      // replies mean "not run" and stay retried.
+      retryDelayOnFailover: 0,
     });
+    watchClusterNodes(cluster);
+    return cluster;
   }
+  const options: RedisOptions = { ...FAIL_FAST, connectionName, retryStrategy: reconnectDelayMs };
   if (config.redisSentinels.length > 0) {
     return new Redis({
       ...options,
       sentinels: [...config.redisSentinels],
       name: config.redisSentinelName ?? 'mymaster',
+      sentinelRetryStrategy: reconnectDelayMs,
+      // On a failover Sentinel makes the old master a replica and kills its clients, so both
+      // connections reconnect and ask the sentinels again. A write that still reaches a demoted
+      // master (READONLY) forces that reconnect too. (ioredis' `failoverDetector` is left off: its
+      // disconnect can land on a reconnect in progress and end the connection for good.)
+      reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
     });
   }
   return new Redis(config.redisUrl ?? 'redis://127.0.0.1:6379', options);

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import request from 'supertest';
+import { SseClient } from '../helpers/sse-client';
+import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { SHIPPED_NGINX_CONF, startNginx, type NginxProxy } from './nginx-proxy';
+
+type Server = Awaited<ReturnType<typeof startTestServer>>;
+
+async function publish(url: string, channel: string, data: unknown): Promise<number> {
+  const response = await request(url).post(`/channels/${channel}/events`).send({ data }).expect(201);
+  return Number((response.body as { id: string }).id);
+}
+
+async function connectedClients(server: Server): Promise<number> {
+  const response = await request(server.url).get('/metrics').expect(200);
+  return Number(/^ssehub_clients_connected (\d+)$/m.exec(response.text)?.[1]);
+}
+
+describe('two hub instances behind nginx configured by deploy/nginx.conf', () => {
+  let hubA: Server;
+  let hubB: Server;
+  let nginx: NginxProxy;
+  const clients: SseClient[] = [];
+  const open = async (path: string, headers?: Record<string, string>): Promise<SseClient> => {
+    const client = await SseClient.open(nginx.url + path, headers);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    // Both instances share one Redis and one prefix, as instances of one deployment do.
+    const env = { REDIS_PREFIX: uniquePrefix() };
+    [hubA, hubB] = await Promise.all([startTestServer('redis', env), startTestServer('redis', env)]);
+    nginx = await startNginx([hubA.port, hubB.port]);
+  });
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+  afterAll(async () => {
+    await nginx?.stop();
+    await Promise.all([hubA?.close(), hubB?.close()]);
+  });
+
+  it('streams through nginx unbuffered and uncompressed: the retry line and each event arrive while the stream stays open', async () => {
+    const client = await open('/channels/proxied/stream', { 'Accept-Encoding': 'gzip' });
+    expect(client.response?.statusCode).toBe(200);
+    expect(client.response?.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(client.response?.headers['content-encoding']).toBeUndefined();
+    // Only a few bytes were sent so far: a buffering proxy would hold them back.
+    await client.waitFor((c) => c.retries.length === 1, 3000, 'the retry line');
+    for (let n = 1; n <= 3; n++) {
+      const started = Date.now();
+      const id = await publish(nginx.url, 'proxied', n);
+      await client.waitForMessages(n, 2000);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(client.messages[n - 1]?.id).toBe(String(id));
+      expect(client.ended).toBe(false);
+    }
+  });
+
+  it('spreads streams over both instances, and every client gets every event whichever instance took the publish', async () => {
+    const streams: SseClient[] = [];
+    for (let n = 0; n < 4; n++) streams.push(await open('/channels/spread/stream'));
+    await Promise.all(streams.map((client) => client.waitFor((c) => c.retries.length === 1, 3000, 'the retry line')));
+    // Round robin: both instances hold streams (the other tests' clients are closed by now).
+    expect(await connectedClients(hubA)).toBeGreaterThan(0);
+    expect(await connectedClients(hubB)).toBeGreaterThan(0);
+    const ids: number[] = [];
+    for (let n = 0; n < 4; n++) ids.push(await publish(nginx.url, 'spread', n));
+    expect(ids.slice(1).map((id, index) => id - ids[index]!)).toEqual([1, 1, 1]);
+    for (const client of streams) {
+      await client.waitForMessages(4);
+      expect(client.ids).toEqual(ids);
+    }
+  });
+
+  it('resumes through nginx with Last-Event-ID (header or query parameter)', async () => {
+    const ids: number[] = [];
+    for (let n = 0; n < 4; n++) ids.push(await publish(nginx.url, 'resume', n));
+    const byHeader = await open('/channels/resume/stream', { 'Last-Event-ID': String(ids[0]) });
+    const byQuery = await open(`/channels/resume/stream?lastEventId=${ids[1]}`);
+    await byHeader.waitForMessages(3);
+    await byQuery.waitForMessages(2);
+    ids.push(await publish(nginx.url, 'resume', 4));
+    await byHeader.waitForMessages(4);
+    await byQuery.waitForMessages(3);
+    expect(byHeader.ids).toEqual(ids.slice(1));
+    expect(byQuery.ids).toEqual(ids.slice(2));
+  });
+
+  it('serves the chat stream route and JSON endpoints through the same configuration', async () => {
+    const chat = await open('/stream');
+    await chat.waitFor((c) => c.retries.length === 1, 3000, 'the retry line');
+    const id = await publish(nginx.url, 'chat', { text: 'via nginx' });
+    await chat.waitForMessages(1);
+    expect(chat.ids).toEqual([id]);
+    const history = await request(nginx.url).get(`/channels/chat/events?after=${id - 1}`).expect(200);
+    expect(history.body).toEqual({ events: [{ id: String(id), event: 'message', data: { text: 'via nginx' } }] });
+    await request(nginx.url).get('/readyz').expect(200);
+  });
+});
+
+describe('deploy/nginx.conf', () => {
+  it('sets the SSE directives on the stream location and never gzips event streams', () => {
+    const conf = readFileSync(SHIPPED_NGINX_CONF, 'utf8');
+    const streamLocation = /location ~ \^\/\(channels\/\[\^\/\]\+\/\)\?stream\$ \{([^}]*)\}/.exec(conf)?.[1] ?? '';
+    for (const directive of ['proxy_buffering off;', 'proxy_cache off;', 'gzip off;', 'proxy_read_timeout 1h;']) {
+      expect(streamLocation).toContain(directive);
+    }
+    expect(conf).toContain('proxy_http_version 1.1;');
+    expect(conf).toContain("proxy_set_header Connection '';");
+    expect(conf).not.toMatch(/gzip_types[^;]*event-stream/);
+    expect(conf).not.toMatch(/proxy_ignore_headers[^;]*X-Accel-Buffering/);
+  });
+});

@@ -109,7 +109,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     let cleanup = (): void => undefined;
     const becameReady = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`could not reach Redis within ${timeoutMs} ms; check REDIS_URL`)),
+        () => reject(new Error(`could not reach Redis within ${timeoutMs} ms; check REDIS_URL (or REDIS_SENTINELS / REDIS_CLUSTER_NODES)`)),
         timeoutMs,
       );
       const check = (): void => {

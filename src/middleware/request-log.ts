@@ -1,15 +1,20 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 
+/** Probes and scrapes arrive every few seconds; at info they would drown the log. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
- * One log line per request when its response ends (for a stream, when the client leaves).
- * Logs method, path, status and duration; never bodies, queries, cookies or tokens.
+ * One log line per request when its response ends (for a stream, when the client leaves); probes
+ * and metric scrapes at debug. Logs method, path, status and duration; never bodies, queries,
+ * cookies or tokens.
  */
 export function requestLog(logger: Logger): Middleware {
   return async (ctx, next) => {
     const startedAt = performance.now();
     ctx.res.once('close', () => {
-      logger.info(
+      const level = QUIET_PATHS.has(ctx.path) ? 'debug' : 'info';
+      logger[level](
         { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - startedAt) },
         'request',
       );

@@ -32,7 +32,7 @@ async function createBroker(config: Config, logger: Logger): Promise<Broker> {
   const broker = new RedisBroker({
     prefix: config.redisPrefix,
     historySize: config.historySize,
-    createConnection: (name) => createRedisConnection(config, name),
+    createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
     description: describeRedisTarget(config),
     logger,
   });

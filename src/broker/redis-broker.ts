@@ -14,7 +14,7 @@ import type {
   PublishResult,
 } from './broker';
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
-import type { RedisConnection } from './redis-connection';
+import type { ConnectionPurpose, RedisConnection } from './redis-connection';
 
 interface LuaScript {
   readonly source: string;
@@ -40,7 +40,7 @@ export interface RedisBrokerOptions {
   readonly prefix: string;
   readonly historySize: number;
   /** Opens a new, not yet connected, connection; called twice (commands, then subscriber). */
-  readonly createConnection: (name: string) => RedisConnection;
+  readonly createConnection: (name: string, purpose: ConnectionPurpose) => RedisConnection;
   readonly description: string;
   readonly logger: Logger;
 }
@@ -67,8 +67,8 @@ export class RedisBroker extends EventEmitter implements Broker {
     super();
     this.description = options.description;
     this.livePrefix = `${options.prefix}live:`;
-    this.command = options.createConnection('ssehub-command');
-    this.subscriber = options.createConnection('ssehub-subscriber');
+    this.command = options.createConnection('ssehub-command', 'commands');
+    this.subscriber = options.createConnection('ssehub-subscriber', 'subscriptions');
     for (const connection of [this.command, this.subscriber]) {
       // Without a listener an `error` event would crash the process; outages are reported by state.
       connection.on('error', (error: Error) => options.logger.debug({ err: error }, 'redis connection error'));

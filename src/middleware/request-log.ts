@@ -11,6 +11,10 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  */
 export function requestLog(logger: Logger): Middleware {
   return async (ctx, next) => {
+    if (!logger.isLevelEnabled('debug') && (!logger.isLevelEnabled('info') || QUIET_PATHS.has(ctx.path))) {
+      await next();
+      return;
+    }
     const startedAt = performance.now();
     ctx.res.once('close', () => {
       const level = QUIET_PATHS.has(ctx.path) ? 'debug' : 'info';

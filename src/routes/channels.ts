@@ -1,6 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Broker } from '../broker/broker';
 import { isValidIdempotencyKey } from '../broker/idempotency';
@@ -25,14 +25,12 @@ const MAX_HISTORY_LIMIT = 1000;
 const DEFAULT_HISTORY_LIMIT = 100;
 
 /** Stream, publish and history of channels, plus `GET /stream` for the chat channel. */
-export function channelRoutes(options: ChannelRoutesOptions): Router {
-  const router = new Router();
+export function channelRoutes(router: Router, options: ChannelRoutesOptions): void {
   const stream = streamHandler(options);
   router.get('/channels/:channel/stream', (ctx) => stream(ctx, ctx.params.channel ?? ''));
   router.get('/stream', (ctx) => stream(ctx, 'chat'));
   router.post('/channels/:channel/events', publishHandler(options));
   router.get('/channels/:channel/events', historyHandler(options));
-  return router;
 }
 
 function streamHandler(options: ChannelRoutesOptions): (ctx: Context, channel: string) => Promise<void> {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Broker } from '../broker/broker';
 import { AppError } from '../errors';
@@ -34,6 +34,9 @@ const ASSETS: Readonly<Record<string, string>> = Object.freeze({
   '/style.css': 'style.css',
 });
 
+/** Every path the chat serves: the only ones that read or write the session. */
+export const CHAT_PATHS: ReadonlySet<string> = new Set([...Object.keys(ASSETS), '/me', '/login', '/logout', '/post']);
+
 interface ChatSession {
   name?: string;
 }
@@ -48,8 +51,7 @@ function sessionOf(ctx: Context): SessionContext {
 }
 
 /** The chat: its page and assets, `/login`, `/logout`, `/post`, and `GET /me`. */
-export function chatRoutes(options: ChatRoutesOptions): Router {
-  const router = new Router();
+export function chatRoutes(router: Router, options: ChatRoutesOptions): void {
   for (const [path, file] of Object.entries(ASSETS)) {
     const content = readFileSync(join(options.viewsDir, file));
     router.get(path, (ctx) => {
@@ -96,7 +98,6 @@ export function chatRoutes(options: ChatRoutesOptions): Router {
     ctx.body = { id: String(result.id) };
   });
 
-  return router;
 }
 
 /**

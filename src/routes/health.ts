@@ -1,10 +1,9 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Broker } from '../broker/broker';
 import type { Metrics } from '../metrics';
 
 /** Probes and metrics: `/healthz` (the process runs), `/readyz` (broker ready), `/metrics`. */
-export function healthRoutes(broker: Broker, metrics: Metrics): Router {
-  const router = new Router();
+export function healthRoutes(router: Router, broker: Broker, metrics: Metrics): void {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -17,5 +16,4 @@ export function healthRoutes(broker: Broker, metrics: Metrics): Router {
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
   });
-  return router;
 }

@@ -17,7 +17,7 @@ async function createRedisBroker(historySize: number): Promise<Broker> {
   const broker = new RedisBroker({
     prefix: config.redisPrefix,
     historySize: config.historySize,
-    createConnection: (name) => createRedisConnection(config, name),
+    createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
     description: describeRedisTarget(config),
     logger: pino({ level: 'silent' }),
   });

@@ -102,7 +102,11 @@ async function stream(req, res, name) {
   // Replay then live: queue live frames while reading history, then send what history lacked.
   const queue = [];
   channel.replaying.set(res, queue);
-  const entries = await command.lrange(keysOf(name).history, 0, -1);
+  // Ids in the list are consecutive: the slice after `resume` starts at resume − first id + 1.
+  const historyKey = keysOf(name).history;
+  const first = await command.lindex(historyKey, 0);
+  const firstId = first === null ? resume + 1 : Number(STORED_HEAD.exec(first)?.[1] ?? resume + 1);
+  const entries = first === null ? [] : await command.lrange(historyKey, Math.max(0, resume - firstId + 1), -1);
   let lastSent = resume;
   const parts = [];
   for (const entry of entries) {

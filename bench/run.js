@@ -6,7 +6,7 @@
 //
 // Env: BENCH_SMOKE=1 tiny sizes, one round (exit 1 only on loss/dup/reorder or a crash);
 //      BENCH_ROUNDS=n; BENCH_ONLY=key,key (scenario keys, e.g. saturation,publish);
-//      BENCH_CPU_PROF=dir runs the hub under `node --cpu-prof` writing profiles to dir.
+//      BENCH_CPU_PROF=dir runs both servers under `node --cpu-prof` writing profiles to dir.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -81,7 +81,7 @@ function summarize(result) {
 /** Runs one step on one fresh server; a crash or an exception is a correctness failure. */
 async function measure(ctx, step, kind, round, workers = 1) {
   const prefix = `bench:${kind}${workers > 1 ? `-w${workers}` : ''}:${step.key}:${round}:${Date.now()}:`;
-  const nodeFlags = kind === 'hub' && CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${step.key}-${round}.cpuprofile`] : [];
+  const nodeFlags = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${kind}-w${workers}-${step.key}-${round}-\${pid}.cpuprofile`] : [];
   const target = await processes.startTarget(kind, { redisUrl: ctx.redisUrl, prefix, workers, nodeFlags });
   target.prefix = prefix;
   let result;

@@ -155,7 +155,9 @@ async function storm(ctx, target, { clients, behind, liveRate, liveMs }) {
     count: clients,
     resumeId: newest - behind,
     catchUpId: newest,
-    concurrency: clients,
+    // As many attempts in flight as Node's default listen backlog (511) holds: more would only
+    // measure the kernel's SYN retransmit timers (1 s, 3 s, …), the same for both servers.
+    concurrency: Math.min(clients, 500),
   });
   const caughtUp = await ctx.subs.call('waitFor', { id: newest, timeoutMs: 60_000 });
   const end = usage(target.pid);

@@ -6,6 +6,7 @@
 //
 // Env: BENCH_SMOKE=1 tiny sizes, one round (exit 1 only on loss/dup/reorder or a crash);
 //      BENCH_ROUNDS=n; BENCH_ONLY=key,key (scenario keys, e.g. saturation,publish);
+//      BENCH_HUB_ENTRY=path/to/server.js measures another build of the hub (default dist/server.js);
 //      BENCH_CPU_PROF=dir runs both servers under `node --cpu-prof` writing profiles to dir.
 'use strict';
 const fs = require('node:fs');
@@ -147,7 +148,17 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-main()
+/** `node bench/run.js --report FILE.json`: rewrites the report from a raw results file. */
+function reportOnly(file) {
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const rounds = raw.rounds ?? Math.max(...Object.values(raw.results).map((entry) => entry.hub.length));
+  const startedAtMs = raw.startedAt ?? fs.statSync(file).mtimeMs;
+  const summary = report.write({ ...raw, smoke: raw.smoke ?? false, rounds, startedAt: startedAtMs, elapsedMs: raw.elapsedMs ?? 0 });
+  for (const line of summary.lines) log(line);
+  return 0;
+}
+
+(process.argv[2] === '--report' ? Promise.resolve().then(() => reportOnly(process.argv[3])) : main())
   .then((code) => {
     processes.killAll();
     process.exit(code);

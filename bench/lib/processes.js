@@ -135,7 +135,9 @@ function tcpConnects(port) {
  */
 async function startTarget(kind, { redisUrl, prefix, workers = 1, nodeFlags = [] }) {
   const port = await freePort();
-  const script = kind === 'hub' ? path.join(ROOT, 'dist', 'server.js') : path.join(ROOT, 'bench', 'baseline.js');
+  // BENCH_HUB_ENTRY measures another build of the hub (e.g. a candidate fix) against the baseline.
+  const hubEntry = process.env.BENCH_HUB_ENTRY || path.join(ROOT, 'dist', 'server.js');
+  const script = kind === 'hub' ? hubEntry : path.join(ROOT, 'bench', 'baseline.js');
   const env = {
     ...process.env,
     PORT: String(port),

@@ -140,6 +140,14 @@ function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs })
   for (const verdict of verdicts) {
     lines.push(`- ${verdict.met ? 'met' : '**missed**'}: ${verdict.scenario}, ${verdict.metric}: ${verdict.ratio === null ? 'n/a' : `${verdict.ratio.toFixed(2)}×`} (target ${verdict.target})`);
   }
+  lines.push('', '## Per-round values of the targeted metrics (baseline / hub, in run order)', '');
+  for (const { step, baseline, hub } of Object.values(results)) {
+    for (const [label, metric, digits, target] of rowsFor(step.key, step.fanout)) {
+      if (!target) continue;
+      const pairs = baseline.map((run, index) => `${format(run.metrics[metric], digits)} / ${format(hub[index]?.metrics[metric], digits)}`);
+      lines.push(`- ${step.title}, ${label}: ${pairs.join('; ')}`);
+    }
+  }
   lines.push('', '## Correctness (every delivery checked: ids consecutive per stream, first and last id as published)', '');
   correctnessTable(results, workers, lines, failures);
   lines.push(`- ${failures.length === 0 ? 'met' : '**missed**'}: zero loss, duplicates and reordering everywhere`);
@@ -154,7 +162,7 @@ function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs })
   fs.mkdirSync(path.join(RESULTS_DIR, 'raw'), { recursive: true });
   fs.writeFileSync(path.join(dir, `${name}.md`), markdown);
   fs.writeFileSync(path.join(dir, `${name}.svg`), chart(results, medianOf));
-  fs.writeFileSync(path.join(RESULTS_DIR, 'raw', `${name}.json`), JSON.stringify({ results, workers, sizes }, null, 1));
+  fs.writeFileSync(path.join(RESULTS_DIR, 'raw', `${name}.json`), JSON.stringify({ results, workers, sizes, smoke, rounds, startedAt, elapsedMs }, null, 1));
   const progress = [`wrote ${path.relative(process.cwd(), path.join(dir, `${name}.md`))} and ${name}.svg`];
   for (const verdict of verdicts) progress.push(`target ${verdict.met ? 'met   ' : 'MISSED'} ${verdict.scenario} / ${verdict.metric}: ${verdict.ratio === null ? 'n/a' : verdict.ratio.toFixed(2)}× (${verdict.target})`);
   return { lines: progress, correctnessFailures: failures };

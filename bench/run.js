@@ -7,6 +7,7 @@
 // Env: BENCH_SMOKE=1 tiny sizes, one round (exit 1 only on loss/dup/reorder or a crash);
 //      BENCH_ROUNDS=n; BENCH_ONLY=key,key (scenario keys, e.g. saturation,publish);
 //      BENCH_HUB_ENTRY=path/to/server.js measures another build of the hub (default dist/server.js);
+//      BENCH_RESULTS_NAME=name writes bench/results/raw/name.* instead of results/latest.*;
 //      BENCH_CPU_PROF=dir runs both servers under `node --cpu-prof` writing profiles to dir.
 'use strict';
 const fs = require('node:fs');

@@ -157,8 +157,9 @@ function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs })
   }
   lines.push('', '## Sizes', '', '```json', JSON.stringify(sizes, null, 2), '```', '');
   const markdown = lines.join('\n');
-  const dir = smoke ? path.join(RESULTS_DIR, 'raw') : RESULTS_DIR;
-  const name = smoke ? 'smoke' : 'latest';
+  // Only a full run of the hub as built writes the committed files; others go to raw/.
+  const name = smoke ? 'smoke' : (process.env.BENCH_RESULTS_NAME ?? 'latest');
+  const dir = name === 'latest' ? RESULTS_DIR : path.join(RESULTS_DIR, 'raw');
   fs.mkdirSync(path.join(RESULTS_DIR, 'raw'), { recursive: true });
   fs.writeFileSync(path.join(dir, `${name}.md`), markdown);
   fs.writeFileSync(path.join(dir, `${name}.svg`), chart(results, medianOf));

@@ -27,7 +27,7 @@ const FULL = {
   fanout: { counts: [100, 1000, 5000], rates: [100, 1000], warmupMs: 1000, measureMs: 4000 },
   saturation: { clients: 1000, rate: 0, publishers: 16, warmupMs: 1000, measureMs: 4000 },
   publish: { warmupMs: 1000, measureMs: 3000, publishers: 16 },
-  storm: { clients: 2000, behind: 100, liveRate: 100, liveMs: 4000 },
+  storm: { clients: 2000, behind: 100, liveRate: 20, liveMs: 4000 },
 };
 const TINY = {
   idle: { clients: 50, settleMs: 400 },
@@ -83,7 +83,8 @@ function summarize(result) {
 /** Runs one step on one fresh server; a crash or an exception is a correctness failure. */
 async function measure(ctx, step, kind, round, workers = 1) {
   const prefix = `bench:${kind}${workers > 1 ? `-w${workers}` : ''}:${step.key}:${round}:${Date.now()}:`;
-  const nodeFlags = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${kind}-w${workers}-${step.key}-${round}-\${pid}.cpuprofile`] : [];
+  // One directory per measurement: a WORKERS=2 hub writes one profile per process into it.
+  const nodeFlags = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(CPU_PROF_DIR, `${kind}-w${workers}-${step.key}-${round}`)}`] : [];
   const target = await processes.startTarget(kind, { redisUrl: ctx.redisUrl, prefix, workers, nodeFlags });
   target.prefix = prefix;
   let result;

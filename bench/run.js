@@ -30,11 +30,11 @@ const FULL = {
   storm: { clients: 2000, behind: 100, liveRate: 20, liveMs: 4000 },
 };
 const TINY = {
-  idle: { clients: 50, settleMs: 400 },
-  fanout: { counts: [50], rates: [100], warmupMs: 300, measureMs: 1000 },
-  saturation: { clients: 50, rate: 0, publishers: 4, warmupMs: 300, measureMs: 1000 },
-  publish: { warmupMs: 300, measureMs: 700, publishers: 4 },
-  storm: { clients: 50, behind: 100, liveRate: 100, liveMs: 1000 },
+  idle: { clients: 50, settleMs: 300 },
+  fanout: { counts: [50], rates: [100], warmupMs: 200, measureMs: 800 },
+  saturation: { clients: 50, rate: 0, publishers: 4, warmupMs: 200, measureMs: 800 },
+  publish: { warmupMs: 200, measureMs: 600, publishers: 4 },
+  storm: { clients: 50, behind: 100, liveRate: 100, liveMs: 800 },
 };
 const SIZES = SMOKE ? TINY : FULL;
 

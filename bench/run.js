@@ -96,7 +96,8 @@ async function measure(ctx, step, kind, round, workers = 1) {
   }
   if (target.child.exited) {
     result.correctness.ok = false;
-    result.correctness.problems.push(`${kind} crashed: ${target.child.output().slice(-400)}`);
+    const how = target.child.exitSignal ? `signal ${target.child.exitSignal}` : `exit code ${target.child.exitCode_}`;
+    result.correctness.problems.push(`${kind} exited during the measurement (${how}): ${target.child.output().slice(-400)}`);
   }
   await processes.stop(target.child);
   const label = workers > 1 ? `${kind} WORKERS=${workers}` : kind;

@@ -3,7 +3,7 @@
 'use strict';
 
 const WIDTH = 960;
-const HEIGHT = 400;
+const HEIGHT = 430;
 const PANEL = { width: 400, height: 280, top: 60, left: [70, 550] };
 const COLORS = { hub: '#d6336c', baseline: '#1c7ed6' };
 

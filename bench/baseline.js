@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// The practical floor for Node: a bare node:http SSE server with the hub's routes, wire format
+// and Redis layout, and nothing else (no framework, no metrics, no stream layers). One ioredis
+// command connection, one subscriber, and literally the hub's publish.lua. Each live event is
+// encoded once into a Buffer that is written to every response.
+//
+// Env: PORT (0 = free), HOST, REDIS_URL, REDIS_PREFIX, HISTORY_SIZE, RETRY_MS.
+// Prints one JSON line {"address": "http://host:port"} once listening, like the hub.
+'use strict';
+const http = require('node:http');
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { Redis } = require('ioredis');
+
+const root = path.join(__dirname, '..');
+const scriptPath = fs.existsSync(path.join(root, 'dist', 'broker', 'publish.lua'))
+  ? path.join(root, 'dist', 'broker', 'publish.lua')
+  : path.join(root, 'src', 'broker', 'publish.lua');
+const PUBLISH_LUA = fs.readFileSync(scriptPath, 'utf8');
+const PUBLISH_SHA = crypto.createHash('sha1').update(PUBLISH_LUA).digest('hex');
+
+const port = Number(process.env.PORT ?? 3001);
+const host = process.env.HOST || '127.0.0.1';
+const prefix = process.env.REDIS_PREFIX ?? 'ssehub:';
+const historySize = Number(process.env.HISTORY_SIZE ?? 1000);
+const retryFrame = Buffer.from(`retry: ${Number(process.env.RETRY_MS ?? 2000)}\n\n`);
+const livePrefix = `${prefix}live:`;
+const CHANNEL = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+const STORED_HEAD = /^\{"id":"([0-9]+)","event":"([^"]+)","data":/;
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
+
+const redisOptions = { lazyConnect: false, enableOfflineQueue: true, autoResubscribe: false };
+const command = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', redisOptions);
+const subscriber = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', redisOptions);
+command.on('error', () => undefined);
+subscriber.on('error', () => undefined);
+
+/** channel name → { clients: Set<res>, replaying: Map<res, Buffer-with-id[]>, ready: Promise } */
+const channels = new Map();
+
+function keysOf(channel) {
+  const base = `${prefix}{${channel}}`;
+  return { counter: `${base}:id`, history: `${base}:history`, idempotency: `${base}:idem:` };
+}
+
+function frameOf(stored) {
+  const head = STORED_HEAD.exec(stored);
+  if (!head) return null;
+  return {
+    id: Number(head[1]),
+    buffer: Buffer.from(`id: ${head[1]}\nevent: ${head[2]}\ndata: ${stored.slice(head[0].length, -1)}\n\n`),
+  };
+}
+
+subscriber.on('message', (name, message) => {
+  const channel = channels.get(name.slice(livePrefix.length));
+  if (!channel) return;
+  const frame = frameOf(message.slice(message.indexOf(' ') + 1));
+  if (!frame) return;
+  for (const res of channel.clients) {
+    // A resumed client may already have this event from its history read (the reply can overtake
+    // the pub/sub message), so it skips ids up to what it was sent.
+    if (res.sentUpTo !== undefined && frame.id <= res.sentUpTo) continue;
+    res.write(frame.buffer);
+  }
+  for (const queue of channel.replaying.values()) queue.push(frame);
+});
+
+function channelFor(name) {
+  let channel = channels.get(name);
+  if (!channel) {
+    channel = { clients: new Set(), replaying: new Map(), ready: subscriber.subscribe(livePrefix + name) };
+    channels.set(name, channel);
+  }
+  return channel;
+}
+
+async function stream(req, res, name) {
+  const header = req.headers['last-event-id'];
+  const resume = header && /^[0-9]{1,16}$/.test(header) ? Number(header) : null;
+  const channel = channelFor(name);
+  await channel.ready;
+  req.socket.setNoDelay(true);
+  req.socket.setTimeout(0);
+  res.writeHead(200, SSE_HEADERS);
+  res.write(retryFrame);
+  const leave = () => {
+    channel.clients.delete(res);
+    channel.replaying.delete(res);
+  };
+  res.on('close', leave);
+  if (resume === null) {
+    channel.clients.add(res);
+    return;
+  }
+  // Replay then live: queue live frames while reading history, then send what history lacked.
+  const queue = [];
+  channel.replaying.set(res, queue);
+  // Ids in the list are consecutive: the slice after `resume` starts at resume − first id + 1.
+  const historyKey = keysOf(name).history;
+  const first = await command.lindex(historyKey, 0);
+  const firstId = first === null ? resume + 1 : Number(STORED_HEAD.exec(first)?.[1] ?? resume + 1);
+  const entries = first === null ? [] : await command.lrange(historyKey, Math.max(0, resume - firstId + 1), -1);
+  let lastSent = resume;
+  const parts = [];
+  for (const entry of entries) {
+    const frame = frameOf(entry);
+    if (frame && frame.id > lastSent) {
+      parts.push(frame.buffer);
+      lastSent = frame.id;
+    }
+  }
+  for (const frame of queue) {
+    if (frame.id > lastSent) {
+      parts.push(frame.buffer);
+      lastSent = frame.id;
+    }
+  }
+  if (res.destroyed) return;
+  channel.replaying.delete(res);
+  if (parts.length > 0) res.write(Buffer.concat(parts));
+  res.sentUpTo = lastSent;
+  channel.clients.add(res);
+}
+
+function publish(req, res, name) {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    let body;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return reply(res, 400, '{"error":{"code":"invalid_json","message":"not JSON"}}');
+    }
+    if (typeof body !== 'object' || body === null || !Object.hasOwn(body, 'data')) {
+      return reply(res, 400, '{"error":{"code":"invalid_event","message":"data is required"}}');
+    }
+    const event = typeof body.event === 'string' ? body.event : 'message';
+    const keys = keysOf(name);
+    const args = [event, JSON.stringify(body.data), String(historySize), livePrefix + name, '300000', '0', String(Date.now())];
+    command
+      .evalsha(PUBLISH_SHA, 3, keys.counter, keys.history, keys.idempotency, ...args)
+      .catch((error) => {
+        if (String(error.message).startsWith('NOSCRIPT')) {
+          return command.eval(PUBLISH_LUA, 3, keys.counter, keys.history, keys.idempotency, ...args);
+        }
+        throw error;
+      })
+      .then(
+        ([, id]) => reply(res, 201, `{"id":"${id}","channel":"${name}","event":"${event}"}`),
+        () => reply(res, 503, '{"error":{"code":"broker_unavailable","message":"retry"}}'),
+      );
+  });
+}
+
+function reply(res, status, text) {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const server = http.createServer((req, res) => {
+  const match = /^\/channels\/([^/?]+)\/(stream|events)(?:\?.*)?$/.exec(req.url);
+  if (!match || !CHANNEL.test(match[1])) return reply(res, 404, '{"error":{"code":"not_found","message":"no route"}}');
+  if (match[2] === 'stream' && req.method === 'GET') {
+    stream(req, res, match[1]).catch(() => res.destroy());
+  } else if (match[2] === 'events' && req.method === 'POST') {
+    publish(req, res, match[1]);
+  } else {
+    reply(res, 405, '{"error":{"code":"method_not_allowed","message":"no"}}');
+  }
+});
+server.requestTimeout = 0;
+server.headersTimeout = 60_000;
+server.keepAliveTimeout = 5000;
+
+Promise.all([command.ping(), subscriber.ping()]).then(() => {
+  server.listen(port, host, () => {
+    const address = server.address();
+    process.stdout.write(`${JSON.stringify({ msg: 'baseline listening', address: `http://${host}:${address.port}` })}\n`);
+  });
+});
+
+function stop() {
+  server.close();
+  for (const channel of channels.values()) for (const res of channel.clients) res.end();
+  server.closeAllConnections();
+  Promise.allSettled([command.quit(), subscriber.quit()]).then(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

@@ -1,0 +1,172 @@
+// Turns the measurements into bench/results/latest.md (tables of medians, ratios and targets)
+// and latest.svg (p99 latency and delivered events/s against client count). A smoke run writes
+// to bench/results/raw/ (not committed) so that CI never rewrites the committed results.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chart } = require('./chart');
+
+const RESULTS_DIR = path.join(__dirname, '..', 'results');
+
+function median(values) {
+  const sorted = values.filter((value) => typeof value === 'number' && Number.isFinite(value)).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const medianOf = (runs, metric) => median(runs.map((run) => run.metrics[metric]));
+
+function format(value, digits) {
+  if (value === null || value === undefined) return 'n/a';
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(digits);
+}
+
+/** Rows of the main table: which metrics each scenario reports, and the targets on them. */
+function rowsFor(key, fanout) {
+  const delivered = ['delivered events/s', 'eventsPerSecond', 0];
+  const latency = [
+    ['latency p50 (ms)', 'p50', 2],
+    ['latency p99 (ms)', 'p99', 2],
+    ['latency max (ms)', 'max', 1],
+  ];
+  const cpu = ['server CPU s per million deliveries', 'cpuPerMillion', 2];
+  const rss = ['server RSS (MiB)', 'rssMb', 0];
+  if (key === 'idle') return [['RSS per idle connection (KiB)', 'rssPerConnKiB', 1, { max: 1.3 }], rss];
+  if (key === 'publish') {
+    return [
+      ['publish requests/s', 'requestsPerSecond', 0, { min: 0.8 }],
+      ['POST latency p50 (ms)', 'p50', 2],
+      ['POST latency p99 (ms)', 'p99', 2],
+      ['server CPU s per million publishes', 'cpuPerMillion', 2],
+      rss,
+    ];
+  }
+  if (key === 'storm') {
+    return [['time until all caught up (ms)', 'catchUpMs', 0], ['all connected (ms)', 'connectMs', 0], cpu, rss];
+  }
+  if (key === 'saturation') {
+    return [[...delivered, { min: 1.0 }], ['publishes/s accepted', 'publishesPerSecond', 0], ...latency, cpu, rss];
+  }
+  const cpuTarget = fanout.clients === 1000 && fanout.rate === 100 ? { max: 1.1 } : fanout.clients === 100 && fanout.rate === 1000 ? { max: 1.0 } : undefined;
+  return [
+    delivered,
+    latency[0],
+    [...latency[1], { max: 1.2 }],
+    latency[2],
+    cpuTarget ? [...cpu, cpuTarget] : cpu,
+    rss,
+  ];
+}
+
+function targetText(target) {
+  if (!target) return '';
+  return target.min !== undefined ? `≥ ${target.min.toFixed(1)}×` : `≤ ${target.max.toFixed(1)}×`;
+}
+
+function evaluate(target, ratio) {
+  if (!target) return '';
+  if (ratio === null) return 'n/a';
+  const met = target.min !== undefined ? ratio >= target.min : ratio <= target.max;
+  return met ? 'yes' : '**no**';
+}
+
+function mainTable(results, lines, verdicts) {
+  lines.push('| scenario | metric | baseline median | hub median | ratio hub/baseline | target | met? |');
+  lines.push('| --- | --- | ---: | ---: | ---: | --- | --- |');
+  for (const { step, baseline, hub } of Object.values(results)) {
+    for (const [label, metric, digits, target] of rowsFor(step.key, step.fanout)) {
+      const base = medianOf(baseline, metric);
+      const ours = medianOf(hub, metric);
+      const ratio = base && ours !== null ? ours / base : null;
+      const met = evaluate(target, ratio);
+      if (target) verdicts.push({ scenario: step.title, metric: label, ratio, target: targetText(target), met: met === 'yes' });
+      lines.push(`| ${step.title} | ${label} | ${format(base, digits)} | ${format(ours, digits)} | ${ratio === null ? 'n/a' : `${ratio.toFixed(2)}×`} | ${targetText(target)} | ${met} |`);
+    }
+  }
+}
+
+function correctnessTable(results, workers, lines, failures) {
+  lines.push('| scenario | server | runs | streams checked | lost | duplicated | reordered | client reconnects | verdict |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  const groups = [];
+  for (const { step, baseline, hub } of Object.values(results)) groups.push([step.title, 'baseline', baseline], [step.title, 'hub', hub]);
+  for (const [count, runs] of Object.entries(workers)) if (runs.length) groups.push(['hub saturation', `hub WORKERS=${count}`, runs]);
+  for (const [title, server, runs] of groups) {
+    const sum = (field) => runs.reduce((total, run) => total + (run.correctness[field] ?? 0), 0);
+    const problems = runs.flatMap((run) => run.correctness.problems);
+    const ok = runs.every((run) => run.correctness.ok);
+    if (!ok) failures.push(`${title} / ${server}: ${problems.join('; ')}`);
+    lines.push(`| ${title} | ${server} | ${runs.length} | ${sum('streams')} | ${sum('loss')} | ${sum('duplicates')} | ${sum('reordered')} | ${sum('reconnects')} | ${ok ? 'ok' : `**FAILED**: ${problems.slice(0, 3).join('; ')}`} |`);
+  }
+}
+
+function workersTable(workers, lines) {
+  const one = workers[1];
+  const two = workers[2];
+  lines.push('| metric | WORKERS=1 median | WORKERS=2 median | ratio 2/1 |');
+  lines.push('| --- | ---: | ---: | ---: |');
+  const metrics = [
+    ['delivered events/s', 'eventsPerSecond', 0],
+    ['publishes/s accepted', 'publishesPerSecond', 0],
+    ['latency p99 (ms)', 'p99', 2],
+    ['server CPU s per million deliveries (all processes)', 'cpuPerMillion', 2],
+    ['server RSS (MiB, all processes)', 'rssMb', 0],
+  ];
+  for (const [label, metric, digits] of metrics) {
+    const a = medianOf(one, metric);
+    const b = medianOf(two, metric);
+    lines.push(`| ${label} | ${format(a, digits)} | ${format(b, digits)} | ${a && b !== null ? `${(b / a).toFixed(2)}×` : 'n/a'} |`);
+  }
+}
+
+/** Writes the report files; returns progress lines and the correctness failures. */
+function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs }) {
+  const lines = [];
+  const verdicts = [];
+  const failures = [];
+  lines.push(`# ssehub benchmark${smoke ? ' (smoke size)' : ''}`, '');
+  lines.push(
+    `Run ${new Date(startedAt).toISOString()}, ${Math.round(elapsedMs / 1000)} s; Node ${process.version}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; ` +
+      `${rounds} round(s), baseline and hub interleaved, each measurement on a fresh server process; medians shown. ` +
+      'The load clients, the publishers, Redis and the server share the same machine. ' +
+      'Ratios are hub/baseline; a latency, CPU or memory ratio above 1 means the hub is worse, a throughput ratio below 1 means the hub is worse.',
+    '',
+  );
+  mainTable(results, lines, verdicts);
+  lines.push('', '## Targets', '');
+  for (const verdict of verdicts) {
+    lines.push(`- ${verdict.met ? 'met' : '**missed**'}: ${verdict.scenario}, ${verdict.metric}: ${verdict.ratio === null ? 'n/a' : `${verdict.ratio.toFixed(2)}×`} (target ${verdict.target})`);
+  }
+  lines.push('', '## Per-round values of the targeted metrics (baseline / hub, in run order)', '');
+  for (const { step, baseline, hub } of Object.values(results)) {
+    for (const [label, metric, digits, target] of rowsFor(step.key, step.fanout)) {
+      if (!target) continue;
+      const pairs = baseline.map((run, index) => `${format(run.metrics[metric], digits)} / ${format(hub[index]?.metrics[metric], digits)}`);
+      lines.push(`- ${step.title}, ${label}: ${pairs.join('; ')}`);
+    }
+  }
+  lines.push('', '## Correctness (every delivery checked: ids consecutive per stream, first and last id as published)', '');
+  correctnessTable(results, workers, lines, failures);
+  lines.push(`- ${failures.length === 0 ? 'met' : '**missed**'}: zero loss, duplicates and reordering everywhere`);
+  if (workers[1].length && workers[2].length) {
+    lines.push('', `## Hub WORKERS=2 against WORKERS=1 (saturation: ${sizes.saturation.clients} clients, ${sizes.saturation.publishers} publishers)`, '');
+    workersTable(workers, lines);
+  }
+  lines.push('', '## Sizes', '', '```json', JSON.stringify(sizes, null, 2), '```', '');
+  const markdown = lines.join('\n');
+  // Only a full run of the hub as built writes the committed files; others go to raw/.
+  const name = smoke ? 'smoke' : (process.env.BENCH_RESULTS_NAME ?? 'latest');
+  const dir = name === 'latest' ? RESULTS_DIR : path.join(RESULTS_DIR, 'raw');
+  fs.mkdirSync(path.join(RESULTS_DIR, 'raw'), { recursive: true });
+  fs.writeFileSync(path.join(dir, `${name}.md`), markdown);
+  fs.writeFileSync(path.join(dir, `${name}.svg`), chart(results, medianOf));
+  fs.writeFileSync(path.join(RESULTS_DIR, 'raw', `${name}.json`), JSON.stringify({ results, workers, sizes, smoke, rounds, startedAt, elapsedMs }, null, 1));
+  const progress = [`wrote ${path.relative(process.cwd(), path.join(dir, `${name}.md`))} and ${name}.svg`];
+  for (const verdict of verdicts) progress.push(`target ${verdict.met ? 'met   ' : 'MISSED'} ${verdict.scenario} / ${verdict.metric}: ${verdict.ratio === null ? 'n/a' : verdict.ratio.toFixed(2)}× (${verdict.target})`);
+  return { lines: progress, correctnessFailures: failures };
+}
+
+module.exports = { write, median };

@@ -3,7 +3,8 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 
 /**
  * A TCP proxy in front of a local server, for tests that need a network drop: `cut()` resets
- * every open connection and refuses new ones until `restore()`. It also keeps what clients sent,
+ * every open connection and refuses new ones until `restore()`; `freeze()` goes silent instead,
+ * as a partition does. It also keeps what clients sent,
  * so a test can check the requests a browser made (for example its `Last-Event-ID` header).
  */
 export class TcpProxy {
@@ -11,6 +12,7 @@ export class TcpProxy {
   readonly requests: string[] = [];
   private readonly sockets = new Set<Socket>();
   private refusing = false;
+  private frozen = false;
 
   private constructor(
     private readonly server: Server,
@@ -42,9 +44,19 @@ export class TcpProxy {
     this.sockets.clear();
   }
 
+  /** Silently stops forwarding, like a network partition: no reset, no close, until `cut()`. */
+  freeze(): void {
+    this.frozen = true;
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  }
+
   /** Accepts and forwards new connections again. */
   restore(): void {
     this.refusing = false;
+    this.frozen = false;
   }
 
   /** Cuts every connection and stops listening. */
@@ -58,6 +70,12 @@ export class TcpProxy {
   private accept(client: Socket): void {
     if (this.refusing) {
       reset(client);
+      return;
+    }
+    if (this.frozen) {
+      this.sockets.add(client);
+      client.on('error', () => undefined);
+      client.pause();
       return;
     }
     const index = this.requests.push('') - 1;

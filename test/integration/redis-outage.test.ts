@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { SseClient } from '../helpers/sse-client';
-import { startToggleProxy } from '../helpers/toggle-proxy';
+import { TcpProxy } from '../helpers/tcp-proxy';
 import { startTestServer, uniquePrefix } from '../helpers/test-server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
@@ -84,7 +84,7 @@ describe('a Redis outage', () => {
 
   it('delivers events another instance published while this one was cut off from Redis, once and in order', async () => {
     const prefix = uniquePrefix();
-    const proxy = await startToggleProxy(redis.port);
+    const proxy = await TcpProxy.start(redis.port);
     try {
       const hub = await startTestServer('redis', { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix });
       servers.push(hub);
@@ -94,11 +94,11 @@ describe('a Redis outage', () => {
       const first = (await publish(publisher.url, 'catchup', 0).expect(201)).body as { id: string };
       await client.waitForMessages(1);
 
-      await proxy.cut();
+      proxy.cut();
       await until(async () => (await request(hub.url).get('/readyz')).status === 503, 'the cut-off hub to notice', 5000);
       for (let n = 1; n <= 20; n++) await publish(publisher.url, 'catchup', n).expect(201);
       expect(client.messages).toHaveLength(1);
-      await proxy.restore();
+      proxy.restore();
       // Nothing new is published: only the catch-up after resubscribing can deliver these.
       await client.waitForMessages(21);
       for (let n = 21; n <= 25; n++) await publish(publisher.url, 'catchup', n).expect(201);
@@ -114,7 +114,7 @@ describe('a Redis outage', () => {
   });
 
   it('notices a Redis that stops answering without closing the connection within 5 seconds, then recovers', async () => {
-    const proxy = await startToggleProxy(redis.port);
+    const proxy = await TcpProxy.start(redis.port);
     try {
       const hub = await startTestServer('redis', { REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
       servers.push(hub);
@@ -127,8 +127,8 @@ describe('a Redis outage', () => {
       expect(publishAnsweredMs).toBeLessThan(5000);
       await until(async () => (await request(hub.url).get('/readyz')).status === 503, '/readyz 503', 5000 - (Date.now() - started));
       const notReadyAfterMs = Date.now() - started;
-      await proxy.cut();
-      await proxy.restore();
+      proxy.cut();
+      proxy.restore();
       await until(async () => (await request(hub.url).get('/readyz')).status === 200, '/readyz 200 again', 10_000);
       await publish(hub.url, 'partition', 'after').expect(201);
       process.stdout.write(`partition: publish answered 503 after ${publishAnsweredMs} ms, /readyz 503 after ${notReadyAfterMs} ms\n`);

@@ -106,3 +106,48 @@ describe.each(BROKERS)('streaming on the %s broker', (broker) => {
     expect(client.messages[0]?.id).toBe(id);
   });
 });
+
+describe.each(BROKERS)('resuming at the edge of a short history on the %s broker', (broker) => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startTestServer(broker, { HISTORY_SIZE: '3' });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function resume(channel: string, lastEventId: string): Promise<SseClient> {
+    const client = await SseClient.open(`${server.url}/channels/${channel}/stream`, { 'Last-Event-ID': lastEventId });
+    return client;
+  }
+
+  it('announces hub.gap with the first available id, then every retained event, when the resume point fell out of history', async () => {
+    const ids: string[] = [];
+    for (let n = 0; n < 6; n++) ids.push(await publish(server, 'trimmed', n));
+    const client = await resume('trimmed', ids[1]!);
+    try {
+      await client.waitForMessages(4);
+      expect(client.messages[0]).toEqual({
+        id: undefined,
+        event: 'hub.gap',
+        data: JSON.stringify({ lastEventId: ids[1], firstAvailableId: ids[3] }),
+      });
+      expect(client.messages.slice(1).map((message) => message.id)).toEqual(ids.slice(3));
+    } finally {
+      client.close();
+    }
+  });
+
+  it('resumes without a gap notice from just before the oldest retained event', async () => {
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n++) ids.push(await publish(server, 'edge', n));
+    const client = await resume('edge', ids[1]!);
+    try {
+      await client.waitForMessages(3);
+      expect(client.messages.map((message) => message.id)).toEqual(ids.slice(2));
+      expect(client.messages.some((message) => message.event === 'hub.gap')).toBe(false);
+    } finally {
+      client.close();
+    }
+  });
+});

@@ -67,18 +67,23 @@ export function memberTexts(objectText: string): Map<string, { text: string; dep
 
 /** The same JSON without insignificant whitespace: one line, ready for an SSE `data:` field. */
 export function compactJsonText(text: string): string {
-  let result = '';
+  const kept: string[] = [];
+  let segmentStart = 0;
   let index = 0;
   while (index < text.length) {
     const char = text[index] as string;
     if (char === '"') {
-      const end = endOfString(text, index);
-      result += text.slice(index, end);
-      index = end;
+      index = endOfString(text, index);
+    } else if (WHITESPACE.has(char)) {
+      // Keep whole runs of tokens as slices: no per-character string building.
+      if (index > segmentStart) kept.push(text.slice(segmentStart, index));
+      while (index < text.length && WHITESPACE.has(text[index] as string)) index++;
+      segmentStart = index;
     } else {
-      if (!WHITESPACE.has(char)) result += char;
       index++;
     }
   }
-  return result;
+  if (segmentStart === 0) return text;
+  if (segmentStart < text.length) kept.push(text.slice(segmentStart));
+  return kept.join('');
 }

@@ -54,6 +54,8 @@ export class Hub {
     });
     options.broker.on('resubscribed', () => {
       for (const channel of this.channels.values()) {
+        // Catch up now, even if a drain during the outage already cleared the flag.
+        channel.needsCatchUp = true;
         if (channel.initialized) void this.drain(channel);
       }
     });
@@ -152,7 +154,8 @@ export class Hub {
     if (!channel) return;
     // Fast path: in order and nothing queued, so deliver without touching the inbox.
     if (channel.initialized && !channel.draining && channel.inbox.length === 0 && !channel.needsCatchUp) {
-      if (channel.lastId === null || event.id <= channel.lastId + 1) {
+      // A channel that had no events yet checks its first one against history too (null = 0).
+      if (event.id <= (channel.lastId ?? 0) + 1) {
         this.accept(channel, event, publishedAtMs);
         return;
       }
@@ -173,9 +176,10 @@ export class Hub {
         }
         const next = channel.inbox[0];
         if (!next) break;
-        if (channel.lastId !== null && next.event.id > channel.lastId + 1) {
-          await this.catchUp(channel);
-          this.options.metrics.gapsRepaired.inc();
+        if (next.event.id > (channel.lastId ?? 0) + 1) {
+          const hadEvents = channel.lastId !== null;
+          await this.catchUp(channel, next.event.id);
+          if (hadEvents) this.options.metrics.gapsRepaired.inc();
         }
         channel.inbox.shift();
         this.accept(channel, next.event, next.publishedAtMs);
@@ -189,11 +193,15 @@ export class Hub {
     }
   }
 
-  private async catchUp(channel: HubChannel): Promise<void> {
-    const after = channel.lastId;
-    if (after === null) return;
+  /** Delivers history after the channel's last id (up to, not including, `beforeId` if given). */
+  private async catchUp(channel: HubChannel, beforeId = Infinity): Promise<void> {
+    const after = channel.lastId ?? 0;
     const page = await this.options.broker.history(channel.name, { after, limit: this.options.historySize });
-    for (const event of page.events) this.accept(channel, event, undefined);
+    for (const event of page.events) {
+      // The event that revealed the hole comes from the inbox, with its publish time.
+      if (event.id >= beforeId) break;
+      this.accept(channel, event, undefined);
+    }
   }
 
   /** Takes an event into the channel's ordered delivery: drops repeats, flags holes. */
@@ -242,6 +250,8 @@ export class Hub {
 
   private async replay(channel: HubChannel, client: HubClient, resumePoint: number): Promise<void> {
     try {
+      // Let the route hand the stream to Koa first: unpiped bytes would count as a slow client.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       let page = await this.options.broker.history(channel.name, { after: resumePoint, limit: this.options.historySize });
       const { firstId, lastId } = page;
       const frames: Buffer[] = [];
@@ -252,6 +262,7 @@ export class Hub {
           page = await this.options.broker.history(channel.name, { after: 0, limit: this.options.historySize });
         }
       }
+      if (!gap) client.lastSentKey = resumePoint;
       for (const event of page.events) {
         frames.push(encodeEvent(event.id, event.event, event.dataJson));
         client.lastSentKey = event.id;
@@ -271,14 +282,15 @@ export class Hub {
   private goLive(channel: HubChannel, client: HubClient): void {
     const queued = client.replayQueue ?? [];
     client.replayQueue = null;
-    channel.replaying.delete(client);
     const unsent = queued.filter((keyed) => keyed.key > client.lastSentKey);
     const last = unsent[unsent.length - 1];
     if (last) {
       client.write(Buffer.concat(unsent.map((keyed) => keyed.frame)));
       client.lastSentKey = last.key;
     }
-    if (!client.closed) channel.live.add(client);
+    if (client.closed) return;
+    channel.replaying.delete(client);
+    channel.live.add(client);
   }
 
   private dropSlow(client: HubClient): void {

@@ -144,4 +144,46 @@ describe('Hub', () => {
     hub.close();
     await ended;
   });
+
+  it('releases a resuming client that its own held-back live events push over the buffer limit', async () => {
+    const broker = new MemoryBroker(100);
+    let releaseHistory: () => void = () => undefined;
+    const historyGate = new Promise<void>((resolve) => {
+      releaseHistory = resolve;
+    });
+    // Replay's history read is slow, so live events queue for the client meanwhile.
+    const history = broker.history.bind(broker);
+    broker.history = async (channel, query) => {
+      const page = await history(channel, query);
+      if (query.after !== undefined) await historyGate;
+      return page;
+    };
+    const metrics = new Metrics();
+    const hub = new Hub({
+      broker,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      historySize: 100,
+      heartbeatMs: 60_000,
+      retryMs: 2000,
+      maxClients: 100,
+      clientBufferBytes: 1024,
+    });
+    const big = 'y'.repeat(400);
+    await publish(broker, 'busy', big);
+    const last = await publish(broker, 'busy', big);
+    const stalled = testStream(false);
+    await hub.connect({ channel: 'busy', resumePoint: last - 1, stream: stalled.stream, abortConnection: () => undefined });
+    await publish(broker, 'busy', big);
+    await publish(broker, 'busy', big);
+    await nextTurn();
+    releaseHistory();
+    await nextTurn();
+    await nextTurn();
+    expect(stalled.stream.destroyed).toBe(true);
+    expect(hub.clientCount).toBe(0);
+    expect(hub.channelCount).toBe(0);
+    expect((await metrics.clientsConnected.get()).values[0]?.value).toBe(0);
+    hub.close();
+  });
 });

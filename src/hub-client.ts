@@ -29,11 +29,30 @@ export class HubClient {
     stream.on('error', () => undefined);
   }
 
-  /** Writes a frame; a client holding more than its limit unsent is reported slow. */
+  /** Writes a frame; a client still holding more than its limit unsent is reported slow instead. */
   write(frame: Buffer): void {
     if (this.closed) return;
+    // Judged on what is still queued from earlier writes: a frame just written is in transit
+    // through the PassThrough until the next tick, and a large replay page is not slowness.
+    if (this.stream.writableLength + this.stream.readableLength > this.maxUnsentBytes) {
+      this.onSlow(this);
+      return;
+    }
     this.stream.write(frame);
-    if (this.stream.writableLength + this.stream.readableLength > this.maxUnsentBytes) this.onSlow(this);
+  }
+
+  /** Resolves when the stream can take more (at once unless its buffer is full), or has closed. */
+  drained(): Promise<void> {
+    if (this.closed || !this.stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
+    });
   }
 
   /** Ends the stream gracefully (the client reconnects and resumes). */

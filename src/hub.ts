@@ -1,6 +1,6 @@
 import type { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Broker } from './broker/broker';
+import type { Broker, HistoryPage } from './broker/broker';
 import { BrokerUnavailableError } from './errors';
 import type { StoredEvent } from './event';
 import { HubChannel, type Batch } from './hub-channel';
@@ -30,6 +30,8 @@ export interface ConnectRequest {
 }
 
 const HEARTBEAT = encodeComment('heartbeat');
+/** Events per history read while replaying; the client must take one page before the next. */
+const REPLAY_PAGE_EVENTS = 200;
 
 /**
  * Clients per channel, replay then live, fan-out. Each live event is encoded once and the events
@@ -248,28 +250,38 @@ export class Hub {
     }
   }
 
+  /**
+   * Sends the history after the resume point in pages, waiting for the client to take each one,
+   * so a wave of reconnects holds at most a page per client, not its whole history.
+   */
   private async replay(channel: HubChannel, client: HubClient, resumePoint: number): Promise<void> {
+    const read = (after: number): Promise<HistoryPage> =>
+      this.options.broker.history(channel.name, { after, limit: REPLAY_PAGE_EVENTS });
     try {
       // Let the route hand the stream to Koa first: unpiped bytes would count as a slow client.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      let page = await this.options.broker.history(channel.name, { after: resumePoint, limit: this.options.historySize });
+      let page = await read(resumePoint);
       const { firstId, lastId } = page;
-      const frames: Buffer[] = [];
       const gap = resumePoint > 0 && (firstId === null || lastId === null || resumePoint < firstId - 1 || resumePoint > lastId);
       if (gap) {
-        frames.push(gapNotice(resumePoint, firstId));
-        if (lastId !== null && resumePoint > lastId) {
-          page = await this.options.broker.history(channel.name, { after: 0, limit: this.options.historySize });
-        }
+        client.write(gapNotice(resumePoint, firstId));
+        if (lastId !== null && resumePoint > lastId) page = await read(0);
+      } else {
+        client.lastSentKey = resumePoint;
       }
-      if (!gap) client.lastSentKey = resumePoint;
-      for (const event of page.events) {
-        frames.push(encodeEvent(event.id, event.event, event.dataJson));
-        client.lastSentKey = event.id;
+      for (;;) {
+        const last = page.events[page.events.length - 1];
+        if (client.closed) return;
+        if (!last) break;
+        client.write(Buffer.concat(page.events.map((event) => encodeEvent(event.id, event.event, event.dataJson))));
+        client.lastSentKey = last.id;
+        this.options.metrics.eventsReplayed.inc(page.events.length);
+        if (page.events.length < REPLAY_PAGE_EVENTS) break;
+        await client.drained();
+        page = await read(last.id);
+        // Trimmed while this client read the previous pages: say so before going on.
+        if (page.firstId !== null && page.firstId > last.id + 1) client.write(gapNotice(last.id, page.firstId));
       }
-      if (client.closed) return;
-      if (frames.length > 0) client.write(Buffer.concat(frames));
-      this.options.metrics.eventsReplayed.inc(page.events.length);
       this.goLive(channel, client);
     } catch (error) {
       // History is unreachable, so the resume cannot be honoured: end; the client retries.

@@ -130,6 +130,21 @@ export class SseClient {
   }
 }
 
+/** The streams a test opened, closed together when it ends. */
+export class OpenStreams {
+  private readonly clients: SseClient[] = [];
+
+  async open(url: string, headers?: Record<string, string>): Promise<SseClient> {
+    const client = await SseClient.open(url, headers);
+    this.clients.push(client);
+    return client;
+  }
+
+  closeAll(): void {
+    for (const client of this.clients.splice(0)) client.close();
+  }
+}
+
 function fresh(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }

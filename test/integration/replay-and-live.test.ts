@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { SseClient } from '../helpers/sse-client';
+import { OpenStreams, SseClient } from '../helpers/sse-client';
 import { BROKERS, startTestServer } from '../helpers/test-server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
@@ -14,18 +14,14 @@ async function publish(server: Server, channel: string, data: unknown, event?: s
 
 describe.each(BROKERS)('streaming on the %s broker', (broker) => {
   let server: Server;
-  const clients: SseClient[] = [];
-  const open = async (path: string, headers?: Record<string, string>): Promise<SseClient> => {
-    const client = await SseClient.open(server.url + path, headers);
-    clients.push(client);
-    return client;
-  };
+  const streams = new OpenStreams();
+  const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
   beforeAll(async () => {
     server = await startTestServer(broker);
   });
   afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
+    streams.closeAll();
   });
   afterAll(async () => {
     await server.close();

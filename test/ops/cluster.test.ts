@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { SseClient } from '../helpers/sse-client';
+import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { startTestServer, uniquePrefix } from '../helpers/test-server';
 import { pollUntil, redisCli, startRedisCluster, type RedisCluster } from './redis-topology';
 
@@ -21,12 +21,8 @@ describe('two hub instances on a three-master Redis Cluster', () => {
   let hubA: Server;
   let hubB: Server;
   const prefix = uniquePrefix();
-  const clients: SseClient[] = [];
-  const open = async (server: Server, path: string, headers?: Record<string, string>): Promise<SseClient> => {
-    const client = await SseClient.open(server.url + path, headers);
-    clients.push(client);
-    return client;
-  };
+  const streams = new OpenStreams();
+  const open = (server: Server, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
@@ -34,7 +30,7 @@ describe('two hub instances on a three-master Redis Cluster', () => {
     [hubA, hubB] = await Promise.all([startTestServer('redis', env), startTestServer('redis', env)]);
   }, 45_000);
   afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
+    streams.closeAll();
   });
   afterAll(async () => {
     await Promise.all([hubA?.close(), hubB?.close()]);

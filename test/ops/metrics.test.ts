@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { SseClient } from '../helpers/sse-client';
+import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { startTestServer } from '../helpers/test-server';
 import { pollUntil } from './redis-topology';
 
@@ -19,18 +19,14 @@ async function scrape(server: Server): Promise<string> {
 
 describe('probes and Prometheus metrics after real traffic', () => {
   let server: Server;
-  const clients: SseClient[] = [];
-  const open = async (path: string, headers?: Record<string, string>): Promise<SseClient> => {
-    const client = await SseClient.open(server.url + path, headers);
-    clients.push(client);
-    return client;
-  };
+  const streams = new OpenStreams();
+  const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
   beforeAll(async () => {
     server = await startTestServer('redis', { MAX_CLIENTS: '1' });
   });
   afterAll(async () => {
-    for (const client of clients) client.close();
+    streams.closeAll();
     await server.close();
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import { SseClient } from '../helpers/sse-client';
+import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { startTestServer, uniquePrefix } from '../helpers/test-server';
 import { SHIPPED_NGINX_CONF, startNginx, type NginxProxy } from './nginx-proxy';
 
@@ -20,12 +20,8 @@ describe('two hub instances behind nginx configured by deploy/nginx.conf', () =>
   let hubA: Server;
   let hubB: Server;
   let nginx: NginxProxy;
-  const clients: SseClient[] = [];
-  const open = async (path: string, headers?: Record<string, string>): Promise<SseClient> => {
-    const client = await SseClient.open(nginx.url + path, headers);
-    clients.push(client);
-    return client;
-  };
+  const streams = new OpenStreams();
+  const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(nginx.url + path, headers);
 
   beforeAll(async () => {
     // Both instances share one Redis and one prefix, as instances of one deployment do.
@@ -34,7 +30,7 @@ describe('two hub instances behind nginx configured by deploy/nginx.conf', () =>
     nginx = await startNginx([hubA.port, hubB.port]);
   });
   afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
+    streams.closeAll();
   });
   afterAll(async () => {
     await nginx?.stop();

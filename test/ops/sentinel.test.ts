@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { SseClient } from '../helpers/sse-client';
+import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { startTestServer, uniquePrefix } from '../helpers/test-server';
 import { pollUntil, redisCli, startSentinelSetup, type RedisProcess, type SentinelSetup } from './redis-topology';
 
@@ -18,12 +18,8 @@ describe('hub instances that find their Redis master through Sentinel', () => {
   let setup: SentinelSetup;
   let hubA: Server;
   let hubB: Server;
-  const clients: SseClient[] = [];
-  const open = async (server: Server, path: string, headers?: Record<string, string>): Promise<SseClient> => {
-    const client = await SseClient.open(server.url + path, headers);
-    clients.push(client);
-    return client;
-  };
+  const streams = new OpenStreams();
+  const open = (server: Server, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
   beforeAll(async () => {
     setup = await startSentinelSetup();
@@ -31,7 +27,7 @@ describe('hub instances that find their Redis master through Sentinel', () => {
     [hubA, hubB] = await Promise.all([startTestServer('redis', env), startTestServer('redis', env)]);
   }, 30_000);
   afterEach(() => {
-    for (const client of clients.splice(0)) client.close();
+    streams.closeAll();
   });
   afterAll(async () => {
     await Promise.all([hubA?.close(), hubB?.close()]);

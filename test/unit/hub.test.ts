@@ -146,7 +146,7 @@ describe('Hub', () => {
   });
 
   it('releases a resuming client that its own held-back live events push over the buffer limit', async () => {
-    const broker = new MemoryBroker(100);
+    const { hub, broker, metrics } = setup({ clientBufferBytes: 1024 });
     let releaseHistory: () => void = () => undefined;
     const historyGate = new Promise<void>((resolve) => {
       releaseHistory = resolve;
@@ -158,17 +158,6 @@ describe('Hub', () => {
       if (query.after !== undefined) await historyGate;
       return page;
     };
-    const metrics = new Metrics();
-    const hub = new Hub({
-      broker,
-      metrics,
-      logger: pino({ level: 'silent' }),
-      historySize: 100,
-      heartbeatMs: 60_000,
-      retryMs: 2000,
-      maxClients: 100,
-      clientBufferBytes: 1024,
-    });
     const big = 'y'.repeat(400);
     // The replay alone (3 × 400 bytes) fills the client past its 1024-byte limit; the held-back
     // live events are written after it, in goLive, which is where the client is dropped.

@@ -6,13 +6,14 @@ import type { Logger } from 'pino';
 import { Access } from './access/access';
 import type { Broker } from './broker/broker';
 import type { Config } from './config';
-import type { Hub } from './hub';
+import type { Hub } from './hub/hub';
 import type { Metrics } from './metrics';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
 import { CHAT_PATHS, chatRoutes } from './routes/chat';
 import { healthRoutes } from './routes/health';
+import { streamsRoute } from './routes/streams';
 import { ticketRoutes } from './routes/tickets';
 
 export interface AppDependencies {
@@ -73,6 +74,7 @@ export function createApp(deps: AppDependencies): Koa {
     maxEventBytes: config.maxEventBytes,
     access,
   });
+  streamsRoute(router, { hub, metrics, access, retryMs: config.retryMs, maxStreamChannels: config.maxStreamChannels });
   ticketRoutes(router, access);
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   app.use(router.routes());

@@ -115,12 +115,17 @@ describe.each(BROKERS)('stream tickets (%s broker)', (broker) => {
     }
   });
 
-  it('is refused once it has expired, with 401 invalid_token', async () => {
+  it('ends a stream it opened at its own expiry (before the token), and is refused after it with 401 invalid_token', async () => {
     const shortLived = await startTestServer(broker, { ...key.env, PUBLIC_CHANNELS: '', TICKET_TTL_S: '1' });
     try {
       const token = await signToken(key, { subscribe: ['orders.*'] });
       const { ticket, expiresAt } = (await postTicket(shortLived, bearer(token))).body;
       expect((await readChannel(shortLived.url, 'history', 'orders.eu', { query: `ticket=${ticket}` })).status).toBe(200);
+      const stream = await SseClient.open(`${shortLived.url}/channels/orders.eu/stream?ticket=${ticket!}`);
+      expect(stream.response?.statusCode).toBe(200);
+      await stream.waitForEnd(5000);
+      expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt!) - 50);
+      expect(stream.messages.map((message) => message.event)).toEqual(['hub.reauth']);
       await clockPasses(Date.parse(expiresAt!));
       for (const route of READ_ROUTES) {
         expect(await readChannel(shortLived.url, route, 'orders.eu', { query: `ticket=${ticket}` })).toMatchObject({

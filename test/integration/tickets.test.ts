@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startServer } from '../../src/server';
 import { makeKey, signToken } from '../helpers/access-tokens';
+import { startRedisServer } from '../helpers/redis-server';
 import { bearer, readChannel, READ_ROUTES, tokenCookie } from '../helpers/read-request';
 import { SseClient } from '../helpers/sse-client';
 import { BROKERS, startTestServer, testConfig, uniquePrefix } from '../helpers/test-server';
@@ -168,6 +169,36 @@ describe('stream tickets across instances sharing one Redis', () => {
       expect((await readChannel(second.url, 'history', 'x', { query: `ticket=${ticket}` })).status).toBe(401);
     } finally {
       await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
+describe('stream tickets during a Redis outage', () => {
+  it('answers 503 broker_unavailable to POST /tickets and history, and "retry later" to a stream, never 401 or 500', async () => {
+    const redis = await startRedisServer();
+    const key = makeKey('HS256');
+    const server = await startTestServer('redis', { ...key.env, REDIS_URL: redis.url, PUBLIC_CHANNELS: '' });
+    try {
+      const token = await signToken(key, { subscribe: ['orders.*'] });
+      const { ticket } = (await postTicket(server, bearer(token))).body;
+      await redis.kill();
+      // The broker notices within its ping timeout; await that, as /readyz reports it.
+      const deadline = Date.now() + 5000;
+      while ((await fetch(`${server.url}/readyz`)).status !== 503) {
+        if (Date.now() > deadline) throw new Error('/readyz never answered 503');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const issued = await postTicket(server, bearer(token));
+      expect([issued.status, issued.body.error?.code]).toEqual([503, 'broker_unavailable']);
+      expect(await readChannel(server.url, 'history', 'orders.eu', { query: `ticket=${ticket!}` })).toMatchObject({ status: 503, errorCode: 'broker_unavailable' });
+      const stream = await SseClient.open(`${server.url}/channels/orders.eu/stream?ticket=${ticket!}`);
+      expect(stream.response?.statusCode).toBe(200);
+      await stream.waitForEnd(5000);
+      expect(stream.retries).toHaveLength(1);
+      expect(stream.messages).toEqual([]);
+    } finally {
+      await server.close();
+      await redis.stop();
     }
   });
 });

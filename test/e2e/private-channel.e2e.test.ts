@@ -61,8 +61,8 @@ describe("the README's ticket flow in Chromium, from a page of another site", ()
     page = createServer((request, response) => {
       if (request.url === '/api/ssehub-token') {
         tokensMinted++;
-        // Tokens of 3 s: the stream must survive several expiries by renewing.
-        void signToken(key, { subscribe: ['user.{sub}.*'] }, { sub: '42', expiresInS: 3 }).then((token) => {
+        // Tokens of 4 s: the stream must survive several expiries by renewing.
+        void signToken(key, { subscribe: ['user.{sub}.*'] }, { sub: '42', expiresInS: 4 }).then((token) => {
           response.end(token);
           onToken();
         });

@@ -51,11 +51,6 @@ export class Access {
     this.publicChannels = options.publicChannels;
   }
 
-  /** True when a key is configured, so tokens, tickets and private channels exist. */
-  get enabled(): boolean {
-    return this.verifier !== undefined;
-  }
-
   /**
    * Authorizes reading every one of `channels` (valid names): public ones need nothing, others a
    * credential (header, ticket, cookie) granting them. A credential that is present is verified

@@ -65,6 +65,12 @@ export class Access {
       if (privateChannel !== undefined) throw unauthorized(ctx, `channel "${privateChannel}" is private: it needs an access token`, false);
       return ANONYMOUS;
     }
+    // A publisher's client may send PUBLISH_TOKEN on every request: valid, but it grants no reading.
+    if (credential.carrier === 'header' && this.isPublishToken(credential.token)) {
+      const privateChannel = channels.find((channel) => !this.publicChannels.matches(channel));
+      if (privateChannel !== undefined) throw new AppError(403, 'forbidden', `PUBLISH_TOKEN does not grant reading channel "${privateChannel}"`);
+      return ANONYMOUS;
+    }
     const { token, expiresAtMs } = await this.resolve(ctx, this.verifier, credential);
     for (const channel of channels) {
       if (!this.publicChannels.matches(channel) && !token.subscribe.matches(channel, token.sub)) {
@@ -82,7 +88,7 @@ export class Access {
   async authorizePublish(ctx: Context, channel: string): Promise<void> {
     if (this.publishTokenDigest === undefined && this.verifier === undefined) return;
     const bearer = requireBearer(ctx, `publishing needs Authorization: Bearer <${this.publishCredentialName()}>`);
-    if (this.publishTokenDigest !== undefined && timingSafeEqual(digest(bearer), this.publishTokenDigest)) return;
+    if (this.isPublishToken(bearer)) return;
     if (this.verifier === undefined) throw unauthorized(ctx, 'the bearer token is not PUBLISH_TOKEN', true);
     const token = await this.verify(ctx, this.verifier, bearer);
     if (!token.publish.matches(channel, token.sub)) {
@@ -126,6 +132,11 @@ export class Access {
       if (error instanceof InvalidTokenError) throw unauthorized(ctx, error.message, true);
       throw error;
     }
+  }
+
+  /** Compares in constant time (both sides hashed to the same length first). */
+  private isPublishToken(bearer: string): boolean {
+    return this.publishTokenDigest !== undefined && timingSafeEqual(digest(bearer), this.publishTokenDigest);
   }
 
   private publishCredentialName(): string {

@@ -88,6 +88,12 @@ describe.each(BROKERS)('publishing with a key and PUBLISH_TOKEN configured (%s b
     expect(await publish(server, 'orders.eu', {}, `?ticket=${ticket}`)).toMatchObject({ status: 401, wwwAuthenticate: 'Bearer' });
   });
 
+  it('takes PUBLISH_TOKEN on a read as a valid credential that grants no reading: public channels 200, private 403', async () => {
+    const read = async (channel: string): Promise<number> => (await fetch(`${server.url}/channels/${channel}/events`, { headers: bearer(PUBLISH_TOKEN) })).status;
+    expect(await read('chat')).toBe(200);
+    expect(await read('orders.eu')).toBe(403);
+  });
+
   it('leaves the chat /post open to its visitors', async () => {
     const response = await fetch(`${server.url}/post`, {
       method: 'POST',

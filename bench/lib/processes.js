@@ -130,14 +130,15 @@ function tcpConnects(port) {
 }
 
 /**
- * Starts a server under test: `hub` (dist/server.js) or `baseline` (bench/baseline.js), in its
- * own process group. Resolves once it serves (the hub's /readyz answers 200 from every worker).
+ * Starts a server under test: `hub` (dist/server.js), `baseline` (bench/baseline.js) or `floor`
+ * (bench/floor.js), in its own process group, with `env` added to its environment. Resolves once
+ * it serves (the hub's /readyz answers 200 from every worker).
  */
-async function startTarget(kind, { redisUrl, prefix, workers = 1, nodeFlags = [] }) {
+async function startTarget(kind, { redisUrl, prefix, workers = 1, nodeFlags = [], env: extraEnv = {} }) {
   const port = await freePort();
   // BENCH_HUB_ENTRY measures another build of the hub (e.g. a candidate fix) against the baseline.
   const hubEntry = process.env.BENCH_HUB_ENTRY || path.join(ROOT, 'dist', 'server.js');
-  const script = kind === 'hub' ? hubEntry : path.join(ROOT, 'bench', 'baseline.js');
+  const script = kind === 'hub' ? hubEntry : path.join(ROOT, 'bench', `${kind}.js`);
   const env = {
     ...process.env,
     PORT: String(port),
@@ -149,6 +150,7 @@ async function startTarget(kind, { redisUrl, prefix, workers = 1, nodeFlags = []
     WORKERS: String(workers),
     SESSION_KEYS: 'bench-session-key-not-secret',
     NODE_ENV: 'development',
+    ...extraEnv,
   };
   const child = track(spawn(process.execPath, [...nodeFlags, script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), true);
   let output = '';

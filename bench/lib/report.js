@@ -206,7 +206,9 @@ function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs })
   lines.push('', '## Sizes', '', '```json', JSON.stringify(sizes, null, 2), '```', '');
   const markdown = lines.join('\n');
   // Only a full run of the hub as built writes the committed files; others go to raw/.
-  const name = smoke ? 'smoke' : (process.env.BENCH_RESULTS_NAME ?? 'latest');
+  // A partial run (some scenarios or servers only) goes to raw/partial.* unless it is named.
+  const partial = Boolean(process.env.BENCH_ONLY || process.env.BENCH_KINDS);
+  const name = smoke ? 'smoke' : (process.env.BENCH_RESULTS_NAME ?? (partial ? 'partial' : 'latest'));
   const dir = name === 'latest' ? RESULTS_DIR : path.join(RESULTS_DIR, 'raw');
   fs.mkdirSync(path.join(RESULTS_DIR, 'raw'), { recursive: true });
   fs.writeFileSync(path.join(dir, `${name}.md`), markdown);

@@ -28,7 +28,8 @@ const SSE_HEADERS = {
 };
 
 const redisOptions = { lazyConnect: false, enableOfflineQueue: true, autoResubscribe: false };
-const command = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', redisOptions);
+// Auto-pipelining as the hub's command connection has it: concurrent publishes share one write.
+const command = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { ...redisOptions, enableAutoPipelining: true });
 const subscriber = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', redisOptions);
 command.on('error', () => undefined);
 subscriber.on('error', () => undefined);

@@ -3,7 +3,7 @@
 'use strict';
 
 const WIDTH = 960;
-const HEIGHT = 430;
+const HEIGHT = 450;
 const PANEL = { width: 400, height: 280, top: 60, left: [70, 550] };
 const COLORS = { hub: '#d6336c', baseline: '#1c7ed6', floor: '#2f9e44' };
 
@@ -97,10 +97,11 @@ function chart(results, medianOf) {
   }
   panel(parts, PANEL.left[0], 'p99 latency, publish → receipt', 'ms (log)', seriesOf('p99'), clientCounts);
   panel(parts, PANEL.left[1], 'delivered events per second', 'events/s (log)', seriesOf('eventsPerSecond'), clientCounts);
-  const legend = kinds.flatMap((kind) => rates.map((rate, index) => ({ kind, rate, dashed: index > 0 })));
-  legend.forEach((entry, index) => {
-    const lx = 40 + index * (WIDTH - 40) / legend.length;
-    const ly = HEIGHT - 14;
+  // One column per server, one row per rate.
+  const legend = kinds.flatMap((kind, column) => rates.map((rate, row) => ({ kind, rate, dashed: row > 0, column, row })));
+  legend.forEach((entry) => {
+    const lx = 70 + entry.column * 300;
+    const ly = HEIGHT - 14 - (rates.length - 1 - entry.row) * 18;
     parts.push(`<line x1="${lx}" x2="${lx + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS[entry.kind]}" stroke-width="2"${entry.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     parts.push(`<text x="${lx + 36}" y="${ly}" font-size="12">${entry.kind}, ${entry.rate} ev/s</text>`);
   });

@@ -11,7 +11,9 @@
 //      BENCH_HUB_ENTRY=path/to/server.js measures another build of the hub (default dist/server.js);
 //      BENCH_RESULTS_NAME=name writes bench/results/raw/name.* instead of results/latest.*;
 //      BENCH_CPU_PROF=dir runs every server under `node --cpu-prof` writing profiles to dir;
-//      BENCH_KINDS=floor,baseline,hub which servers to measure (default all three).
+//      BENCH_KINDS=floor,baseline,hub which servers to measure (default all three);
+//      BENCH_BEFORE_ENTRY=path/to/old/dist/server.js also measures that earlier build of the hub
+//      ("before") in every round, and the report compares hub with it (did a change cost anything?).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -25,7 +27,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (SMOKE ? 1 : 3));
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 // BENCH_KINDS=floor,hub measures only some of the servers (a quick check; the report shows n/a).
-const KINDS = process.env.BENCH_KINDS ? process.env.BENCH_KINDS.split(',') : ['floor', 'baseline', 'hub'];
+// BENCH_BEFORE_ENTRY=old/dist/server.js adds `before`, an earlier build of the hub, to every round.
+const BEFORE = process.env.BENCH_BEFORE_ENTRY ? ['before'] : [];
+const KINDS = process.env.BENCH_KINDS ? process.env.BENCH_KINDS.split(',') : ['floor', 'baseline', ...BEFORE, 'hub'];
 
 const FULL = {
   idle: { clients: 5000, settleMs: 2000 },
@@ -149,8 +153,8 @@ async function main() {
   const results = {};
   const steps = plan();
   for (const step of steps) {
-    const kinds = KINDS.filter((kind) => !step.kinds || step.kinds.includes(kind));
-    results[step.key] = { step: { key: step.key, title: step.title, fanout: step.fanout }, floor: [], baseline: [], hub: [] };
+    const kinds = KINDS.filter((kind) => !step.kinds || step.kinds.includes(kind) || kind === 'before');
+    results[step.key] = { step: { key: step.key, title: step.title, fanout: step.fanout }, floor: [], baseline: [], before: [], hub: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       for (const kind of kinds) results[step.key][kind].push(await measure(ctx, step, kind, round));
     }

@@ -132,7 +132,7 @@ function correctnessTable(results, workers, lines, failures) {
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   const groups = [];
   for (const entry of Object.values(results)) {
-    for (const kind of ['floor', 'baseline', 'hub']) if ((entry[kind] ?? []).length) groups.push([entry.step.title, kind, entry[kind]]);
+    for (const kind of ['floor', 'baseline', 'before', 'hub']) if ((entry[kind] ?? []).length) groups.push([entry.step.title, kind === 'before' ? 'hub before' : kind, entry[kind]]);
   }
   for (const [count, runs] of Object.entries(workers)) if (runs.length) groups.push(['hub saturation', `hub WORKERS=${count}`, runs]);
   for (const [title, server, runs] of groups) {
@@ -143,6 +143,21 @@ function correctnessTable(results, workers, lines, failures) {
     if (!ok) failures.push(`${title} / ${server}: ${problems.join('; ')}`);
     const verdict = !ok ? `**FAILED**: ${problems.slice(0, 3).join('; ')}` : skippedRuns.length ? `skipped: ${skippedRuns[0].skipped}` : 'ok';
     lines.push(`| ${title} | ${server} | ${runs.length} | ${sum('streams')} | ${sum('loss')} | ${sum('duplicates')} | ${sum('reordered')} | ${sum('reconnects')} | ${verdict} |`);
+  }
+}
+
+/** Hub against an earlier build of itself (BENCH_BEFORE_ENTRY), every metric, same run. */
+function beforeTable(results, lines) {
+  lines.push('| scenario | metric | hub before | hub | hub/before |');
+  lines.push('| --- | --- | ---: | ---: | ---: |');
+  for (const entry of Object.values(results)) {
+    // Scenarios the earlier build could not run (e.g. no /streams yet) have nothing to compare.
+    if (!(entry.before ?? []).some((run) => !run.skipped)) continue;
+    for (const [label, metric, digits] of rowsFor(entry.step.key, entry.step.fanout)) {
+      const before = medianOf(entry.before, metric);
+      const ours = medianOf(entry.hub, metric);
+      lines.push(`| ${entry.step.title} | ${label} | ${format(before, digits)} | ${format(ours, digits)} | ${ratioText(ratioOf(ours, before))} |`);
+    }
   }
 }
 
@@ -199,6 +214,11 @@ function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs })
   lines.push('', '## Correctness (every delivery checked: ids consecutive per stream, first and last id as published)', '');
   correctnessTable(results, workers, lines, failures);
   lines.push(`- ${failures.length === 0 ? 'met' : '**missed**'}: zero loss, duplicates and reordering everywhere`);
+  if (Object.values(results).some((entry) => (entry.before ?? []).length)) {
+    lines.push('', '## The hub against the build before it (BENCH_BEFORE_ENTRY, same run, interleaved)', '');
+    lines.push('A ratio above 1 for latency, CPU or memory (below 1 for throughput) is a cost of the change.', '');
+    beforeTable(results, lines);
+  }
   if (workers[1].length && workers[2].length) {
     lines.push('', `## Hub WORKERS=2 against WORKERS=1 (saturation: ${sizes.saturation.clients} clients, ${sizes.saturation.publishers} publishers)`, '');
     workersTable(workers, lines);

@@ -47,8 +47,8 @@ const TINY = {
   saturation: { clients: 50, rate: 0, publishers: 4, warmupMs: 200, measureMs: 800 },
   publish: { warmupMs: 200, measureMs: 600, publishers: 4 },
   storm: { clients: 50, behind: 100, liveRate: 100, liveMs: 800 },
-  multi: { clients: 40, channelCount: 16, perStream: 4, rate: 100, warmupMs: 200, measureMs: 800 },
-  many: { streams: 200, rate: 200, warmupMs: 200, measureMs: 800, settleMs: 300 },
+  multi: { clients: 40, channelCount: 16, perStream: 4, rate: 100, warmupMs: 100, measureMs: 500 },
+  many: { streams: 200, rate: 200, warmupMs: 100, measureMs: 500, settleMs: 200 },
 };
 const SIZES = SMOKE ? TINY : FULL;
 

@@ -36,7 +36,7 @@ export class HubClient {
     // Only a multi-channel stream writes a cursor.
     this.entries = multi ? start.map(({ channel, position }) => cursorEntry(channel, position)) : [];
     // A write racing the client's disconnect may error; the close handler cleans up.
-    stream.on('error', () => undefined);
+    stream.on('error', ignoreError);
   }
 
   /** The multi-channel cursor: every channel's newest event sent, or where it started. */
@@ -123,9 +123,13 @@ export class HubClient {
   }
 
   onClose(listener: () => void): void {
-    this.stream.once('close', listener);
+    // 'close' is emitted once; on() spares the wrapper once() would hold for the stream's life.
+    this.stream.on('close', listener);
   }
 }
+
+/** One listener for every stream, rather than a closure each. */
+function ignoreError(): void {}
 
 function concat(parts: readonly Buffer[]): Buffer {
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);

@@ -29,10 +29,12 @@ export async function serveStream(
     return;
   }
   const body = new PassThrough();
+  // The socket, not ctx: the hub holds this for the stream's life, and ctx is not needed by then.
+  const socket = ctx.req.socket;
   try {
     // Authorized at connect time, once; a ticket lookup during an outage refuses like the hub does.
     const grant = await options.access.authorizeRead(ctx, channels.map((channel) => channel.name));
-    await options.hub.connect({ channels, multi, stream: body, abortConnection: () => ctx.req.socket.destroy(), expiresAtMs: grant.expiresAtMs });
+    await options.hub.connect({ channels, multi, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError)) throw error;
     refuse(ctx, options);

@@ -11,9 +11,8 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /**
- * Turns the response into an open event stream fed by `stream`. Koa pipes the body into the
- * response and destroys it when the response closes, so a client that leaves makes `stream`
- * emit `close`.
+ * Turns the response into an open event stream fed by `stream`, and destroys `stream` when the
+ * response closes, so a client that leaves makes `stream` emit `close`.
  */
 export function openEventStream(ctx: Context, stream: PassThrough): void {
   const socket = ctx.req.socket;
@@ -23,13 +22,40 @@ export function openEventStream(ctx: Context, stream: PassThrough): void {
   socket.setNoDelay(true);
   socket.setKeepAlive(true);
   // Koa would pipe the body with stream.pipeline() and watch the response twice with
-  // on-finished: about 30 closures and listeners per open stream, held for its whole life. A
-  // plain pipe and one close listener do the same job for a body that never ends by itself.
+  // on-finished, and stream.pipe() alone adds about ten closures and once-wrappers: all held for
+  // the stream's whole life. A body that never ends by itself needs only this: forward each
+  // chunk, pause while the socket is full (so what a slow client has not taken stays in `stream`,
+  // where the hub measures it), end with it, and destroy it when the client leaves.
   ctx.respond = false;
   const res = ctx.res;
   res.writeHead(200, SSE_HEADERS);
-  stream.pipe(res);
-  res.once('close', () => stream.destroy());
+  const resume = (): void => {
+    stream.resume();
+  };
+  stream.on('data', (chunk: Buffer) => {
+    if (!res.write(chunk)) {
+      stream.pause();
+      res.once('drain', resume);
+    }
+  });
+  stream.on('end', () => res.end());
+  // 'close' comes once: on() spares the wrapper once() would keep for the stream's life.
+  res.on('close', () => stream.destroy());
+  releaseRequestState(ctx);
+}
+
+/**
+ * Drops what the request phase left attached to an open stream and no longer needs. Koa's own
+ * end-of-response callback (on-finished) holds the whole context (request, response, router
+ * state) until the client leaves, only to report an error of a response that has already started
+ * to a silent app: emptied here, so an open stream keeps only its socket, request and response.
+ * Nothing changes if on-finished's shape differs: it is memory, not behaviour.
+ */
+function releaseRequestState(ctx: Context): void {
+  const finished = (ctx.res as { __onFinished?: { queue?: unknown[] | null } }).__onFinished;
+  if (Array.isArray(finished?.queue)) finished.queue.length = 0;
+  // parseurl's cache of the parsed URL (ctx.path parses again if it is ever asked for).
+  (ctx.req as { _parsedUrl?: unknown })._parsedUrl = undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import { encodeRetry } from './encode';
+import { releaseRequestState } from './release-request';
 
 /** Every header of an event stream, in one place. `X-Accel-Buffering: no` stops nginx buffering. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -41,21 +42,7 @@ export function openEventStream(ctx: Context, stream: PassThrough): void {
   stream.on('end', () => res.end());
   // 'close' comes once: on() spares the wrapper once() would keep for the stream's life.
   res.on('close', () => stream.destroy());
-  releaseRequestState(ctx);
-}
-
-/**
- * Drops what the request phase left attached to an open stream and no longer needs. Koa's own
- * end-of-response callback (on-finished) holds the whole context (request, response, router
- * state) until the client leaves, only to report an error of a response that has already started
- * to a silent app: emptied here, so an open stream keeps only its socket, request and response.
- * Nothing changes if on-finished's shape differs: it is memory, not behaviour.
- */
-function releaseRequestState(ctx: Context): void {
-  const finished = (ctx.res as { __onFinished?: { queue?: unknown[] | null } }).__onFinished;
-  if (Array.isArray(finished?.queue)) finished.queue.length = 0;
-  // parseurl's cache of the parsed URL (ctx.path parses again if it is ever asked for).
-  (ctx.req as { _parsedUrl?: unknown })._parsedUrl = undefined;
+  releaseRequestState(ctx.req, res);
 }
 
 /**

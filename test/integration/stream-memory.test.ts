@@ -1,0 +1,51 @@
+import Koa from 'koa';
+import request from 'supertest';
+import { retainedBytes } from '../helpers/gc';
+import { SseClient } from '../helpers/sse-client';
+import { startTestServer } from '../helpers/test-server';
+
+type Server = Awaited<ReturnType<typeof startTestServer>>;
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('an open stream', () => {
+  let server: Server;
+  // Every Koa context the server creates, held weakly: a test can ask whether one was collected.
+  const contexts: Array<WeakRef<Koa.Context>> = [];
+  const createContext = Koa.prototype.createContext;
+
+  beforeAll(async () => {
+    Koa.prototype.createContext = function recordContext(this: Koa, req, res) {
+      const ctx = createContext.call(this, req, res);
+      contexts.push(new WeakRef(ctx));
+      return ctx;
+    } as typeof createContext;
+    server = await startTestServer('memory');
+  });
+  afterAll(async () => {
+    Koa.prototype.createContext = createContext;
+    await server.close();
+  });
+
+  it('keeps no Koa context alive once it is open, and still receives events and ends when the client leaves', async () => {
+    const client = await SseClient.open(`${server.url}/channels/memory-held/stream`);
+    await client.waitFor((c) => c.lastEventId !== undefined, 5000, 'the start position');
+    const streamContext = contexts[contexts.length - 1];
+    expect(streamContext).toBeDefined();
+    retainedBytes(); // a full garbage collection
+    expect(streamContext?.deref()).toBeUndefined();
+
+    await request(server.url).post('/channels/memory-held/events').send({ data: 'after release' }).expect(201);
+    await client.waitForMessages(1);
+    expect(JSON.parse(client.messages[0]?.data ?? 'null')).toBe('after release');
+
+    client.close();
+    await until(() => server.hub.clientCount === 0, 'the hub to drop the client');
+  });
+});

@@ -1,6 +1,7 @@
 import type { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import { encodeRetry } from './encode';
+import { feedResponse } from './feed-response';
 import { releaseRequestState } from './release-request';
 
 /** Every header of an event stream, in one place. `X-Accel-Buffering: no` stops nginx buffering. */
@@ -23,25 +24,13 @@ export function openEventStream(ctx: Context, stream: PassThrough): void {
   socket.setNoDelay(true);
   socket.setKeepAlive(true);
   // Koa would pipe the body with stream.pipeline() and watch the response twice with
-  // on-finished, and stream.pipe() alone adds about ten closures and once-wrappers: all held for
-  // the stream's whole life. A body that never ends by itself needs only this: forward each
-  // chunk, pause while the socket is full (so what a slow client has not taken stays in `stream`,
-  // where the hub measures it), end with it, and destroy it when the client leaves.
+  // on-finished: closures and listeners held for the stream's whole life. The stream feeds the
+  // response itself, with listeners shared by every stream, and what the request phase left
+  // behind is released once the headers are out.
   ctx.respond = false;
   const res = ctx.res;
   res.writeHead(200, SSE_HEADERS);
-  const resume = (): void => {
-    stream.resume();
-  };
-  stream.on('data', (chunk: Buffer) => {
-    if (!res.write(chunk)) {
-      stream.pause();
-      res.once('drain', resume);
-    }
-  });
-  stream.on('end', () => res.end());
-  // 'close' comes once: on() spares the wrapper once() would keep for the stream's life.
-  res.on('close', () => stream.destroy());
+  feedResponse(stream, res);
   releaseRequestState(ctx.req, res);
 }
 

@@ -36,19 +36,26 @@ export function createApp(deps: AppDependencies): Koa {
 
   app.use(requestLog(logger));
   app.use(errorBoundary(logger));
-  app.use(
-    cors({
-      origin: (ctx) => {
-        const origin = ctx.get('Origin');
-        return config.corsOrigins.includes(origin) ? origin : '';
-      },
-      credentials: true,
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Last-Event-ID'],
-      exposeHeaders: [],
-      keepHeadersOnError: true,
-    }),
-  );
+  const corsOrigins = new Set(config.corsOrigins);
+  const handleCors = cors({
+    origin: (ctx) => {
+      const origin = ctx.get('Origin');
+      return corsOrigins.has(origin) ? origin : '';
+    },
+    credentials: true,
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Last-Event-ID'],
+    exposeHeaders: [],
+    keepHeadersOnError: true,
+  });
+  // For a request without Origin, or from an origin not in CORS_ORIGINS, @koa/cors only adds
+  // `Vary: Origin` and goes on: done here without its async frame (most requests are such).
+  app.use((ctx, next) => {
+    const origin = ctx.get('Origin');
+    if (origin !== '' && corsOrigins.has(origin)) return handleCors(ctx, next) as Promise<void>;
+    ctx.vary('Origin');
+    return next();
+  });
   const chatSession = session(
     {
       key: 'ssehub.session',

@@ -21,6 +21,7 @@ export interface ChannelRoutesOptions {
   readonly access: Access;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
 const MAX_HISTORY_LIMIT = 1000;
 const DEFAULT_HISTORY_LIMIT = 100;
 
@@ -51,12 +52,15 @@ function publishHandler(options: ChannelRoutesOptions): (ctx: Context) => Promis
     }
     const body = await readBody(ctx, ['json'], options.maxEventBytes);
     const input = parsePublishBody(body.value, body.kind === 'json' ? body.text : undefined);
-    const stopTimer = options.metrics.publishDuration.startTimer();
+    const startedAt = performance.now();
     const result = await options.broker.publish({ channel, ...input, idempotencyKey });
-    stopTimer();
+    options.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
     if (!result.duplicate) options.metrics.eventsPublished.inc();
     ctx.status = result.duplicate ? 200 : 201;
-    ctx.body = { id: String(result.id), channel, event: result.event };
+    // The same bytes and headers Koa would make of { id, channel, event }, without its JSON
+    // detection, MIME lookup and stringify (the channel matched CHANNEL_PATTERN: nothing to escape).
+    ctx.set('Content-Type', JSON_TYPE);
+    ctx.body = `{"id":"${result.id}","channel":"${channel}","event":${JSON.stringify(result.event)}}`;
   };
 }
 

@@ -7,7 +7,10 @@ type Server = Awaited<ReturnType<typeof startTestServer>>;
 const CHANNELS = ['race.a', 'race.b', 'race.c', 'race.d'];
 const PUBLISHERS = 4;
 const EVENTS_PER_PUBLISHER = 60;
-/** Each client follows a different set of 2 to 4 channels (given in no particular order). */
+/**
+ * Each client follows a set of 2 to 4 channels (given in no particular order); the last two
+ * repeat the fourth's set, so clients at the same positions share frames in the fan-out.
+ */
 const CLIENT_CHANNELS: readonly (readonly string[])[] = [
   ['race.a', 'race.b'],
   ['race.d', 'race.b', 'race.c'],
@@ -15,6 +18,8 @@ const CLIENT_CHANNELS: readonly (readonly string[])[] = [
   ['race.a', 'race.b', 'race.c', 'race.d'],
   ['race.d', 'race.c'],
   ['race.b', 'race.d', 'race.a'],
+  ['race.d', 'race.c', 'race.b', 'race.a'],
+  ['race.b', 'race.a', 'race.d', 'race.c'],
 ];
 
 function randomDelay(maxMs: number): Promise<void> {

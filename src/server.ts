@@ -28,10 +28,12 @@ export interface RunningServer {
 }
 
 async function createBroker(config: Config, logger: Logger): Promise<Broker> {
-  if (!usesRedis(config)) return new MemoryBroker(config.historySize);
+  if (!usesRedis(config)) return new MemoryBroker(config.historySize, config.historyTtlS);
   const broker = new RedisBroker({
     prefix: config.redisPrefix,
     historySize: config.historySize,
+    historyTtlS: config.historyTtlS,
+    sharded: config.redisClusterNodes.length > 0,
     createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
     description: describeRedisTarget(config),
     logger,

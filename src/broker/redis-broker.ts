@@ -31,6 +31,9 @@ function loadScript(name: string): LuaScript {
 const PUBLISH_SCRIPT = loadScript('publish.lua');
 const HISTORY_SCRIPT = loadScript('history.lua');
 
+/** After a failed renewal of the shard subscriptions, the next try comes this much later. */
+const RENEW_RETRY_MS = 500;
+
 /** How often each connection is pinged, and how long a ping may take before it counts as lost. */
 const PING_INTERVAL_MS = 1000;
 const PING_TIMEOUT_MS = 2000;
@@ -75,6 +78,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   private wasReady = false;
   private closed = false;
   private readonly watchdog: NodeJS.Timeout;
+  private renewRetry: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisBrokerOptions) {
     super();
@@ -219,6 +223,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
+    clearTimeout(this.renewRetry);
     await Promise.all(
       [this.command, this.subscriber].map((connection) =>
         connection.quit().then(
@@ -292,16 +297,18 @@ export class RedisBroker extends EventEmitter implements Broker {
   }
 
   private async restoreSubscriptions(): Promise<void> {
-    try {
-      // Sharded: ioredis kept its own list of shard channels across the reconnect; renewing
-      // (unsubscribe + subscribe per slot) confirms each one without listing it twice there.
-      await this.batch.send(this.channels, 'subscribe', this.sharded);
-      this.subscriberReady = true;
-      this.updateReadiness();
-    } catch (error) {
+    // Sharded: ioredis kept its own list of shard channels across the reconnect; renewing
+    // (unsubscribe + subscribe per slot) confirms each one without listing it twice there.
+    const failed = await this.batch.send(this.channels, 'subscribe', this.sharded);
+    if (failed.length > 0 && !this.sharded) {
       // The connection dropped again; its next `ready` retries.
-      this.options.logger.warn({ err: error }, 'resubscribe failed');
+      this.options.logger.warn({ channels: failed.length }, 'resubscribe failed');
+      return;
     }
+    this.subscriberReady = true;
+    this.updateReadiness();
+    // On a Cluster, a shard that is down (its failover under way) is retried on its own.
+    if (failed.length > 0) this.retryRenewal(failed);
   }
 
   /**
@@ -310,16 +317,32 @@ export class RedisBroker extends EventEmitter implements Broker {
    * migration, a replaced subscriber connection) reached no subscriber of ours.
    */
   private async renewShardSubscriptions(): Promise<void> {
-    if (!this.subscriberReady || this.closed) return;
-    try {
-      await this.batch.send(this.channels, 'subscribe', true);
-    } catch (error) {
-      // A subscriber died again; ioredis rebuilds it and says `subscribersReady` once more.
-      this.options.logger.warn({ err: error }, 'renewing shard subscriptions failed');
-      return;
-    }
-    this.options.logger.info({ channels: this.channels.size }, 'cluster topology changed: shard subscriptions renewed, catching up');
-    if (this.ready) this.emit('resubscribed');
+    // Nothing to renew or catch up (this also skips the announcements made while connecting).
+    await this.renew(this.channels);
+  }
+
+  private async renew(channels: Iterable<string>): Promise<void> {
+    clearTimeout(this.renewRetry);
+    if (!this.subscriberReady || this.closed || this.channels.size === 0) return;
+    const wanted = [...channels].filter((channel) => this.channels.has(channel));
+    const failed = await this.batch.send(wanted, 'subscribe', true);
+    this.options.logger.info(
+      { channels: wanted.length, failed: failed.length },
+      'cluster topology changed: shard subscriptions renewed, catching up',
+    );
+    // Channels whose shard answered catch up now; those of a shard still failing over, later.
+    if (failed.length < wanted.length && this.ready) this.emit('resubscribed');
+    if (failed.length > 0) this.retryRenewal(failed);
+  }
+
+  /**
+   * A renewal failed for some shards (a master down, or ioredis' slot map stale: MOVED). ioredis
+   * usually rebuilds and says `subscribersReady` again; retry anyway, so a catch-up is never lost.
+   */
+  private retryRenewal(failed: string[]): void {
+    this.options.logger.warn({ channels: failed.length }, 'renewing shard subscriptions failed for some channels; retrying');
+    this.renewRetry = setTimeout(() => void this.renew(failed), RENEW_RETRY_MS);
+    this.renewRetry.unref();
   }
 
   private onConnectionLost(): void {

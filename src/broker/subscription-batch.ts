@@ -57,22 +57,24 @@ export class SubscriptionBatch {
   }
 
   /**
-   * Sends `names` now, grouped and chunked, in one direction. With `renew`, each group is first
-   * unsubscribed then subscribed again in one go (see RedisBroker: it keeps ioredis' own list of
-   * shard channels from holding a name twice). Resolves when every command was confirmed.
+   * Sends `channels` now, grouped and chunked, in one direction. With `renew`, each group is
+   * first unsubscribed then subscribed again in one go (see RedisBroker: it keeps ioredis' own
+   * list of shard channels from holding a name twice). Resolves, once every command was answered,
+   * with the channels whose command failed (one shard down need not hold up the others).
    */
-  async send(names: Iterable<string>, direction: 'subscribe' | 'unsubscribe', renew = false): Promise<void> {
-    const sends: Array<Promise<unknown>> = [];
-    for (const chunk of this.chunks(names)) {
+  async send(channels: Iterable<string>, direction: 'subscribe' | 'unsubscribe', renew = false): Promise<string[]> {
+    const sends: Array<Promise<string[]>> = [];
+    for (const chunk of this.chunks(channels)) {
+      const failed = (): string[] => chunk;
       if (direction === 'unsubscribe') {
-        sends.push(this.transport.unsubscribe(chunk));
+        sends.push(this.transport.unsubscribe(chunk).then(() => [], failed));
         continue;
       }
       // The unsubscribe is not awaited: issued in the same turn, it reaches Redis just before.
-      if (renew) sends.push(this.transport.unsubscribe(chunk).catch(() => undefined));
-      sends.push(this.transport.subscribe(chunk));
+      if (renew) void this.transport.unsubscribe(chunk).catch(() => undefined);
+      sends.push(this.transport.subscribe(chunk).then(() => [], failed));
     }
-    await Promise.all(sends);
+    return (await Promise.all(sends)).flat();
   }
 
   private touch(name: string): void {
@@ -89,7 +91,7 @@ export class SubscriptionBatch {
     const unwanted: string[] = [];
     for (const name of this.touched) (this.isWanted(name) ? wanted : unwanted).push(name);
     this.touched.clear();
-    if (unwanted.length > 0) void this.send(unwanted, 'unsubscribe').catch(() => undefined);
+    if (unwanted.length > 0) void this.send(unwanted, 'unsubscribe');
     for (const chunk of this.chunks(wanted)) {
       const waiting = chunk.map((name) => {
         const list = this.waiters.get(name) ?? [];

@@ -213,17 +213,31 @@ describe('sharded pub/sub on a Redis Cluster of three masters with a replica eac
     })();
     await pollUntil(() => Promise.resolve(published.length >= 20), '20 publishes before the migration', 10_000, 10);
 
-    await redisCli(target.port, 'CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', source.id);
-    await redisCli(source.port, 'CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', target.id);
-    for (;;) {
+    // Each step must answer OK (redis-cli prints an error reply rather than failing); a node that
+    // has not yet heard of the other over the cluster bus refuses at first.
+    const setSlot = async (port: number, ...args: string[]): Promise<void> => {
+      let answer = '';
+      await pollUntil(
+        async () => (answer = (await redisCli(port, 'CLUSTER', 'SETSLOT', String(slot), ...args)).trim()) === 'OK',
+        `SETSLOT ${args.join(' ')} on ${port}`,
+        5000,
+        50,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}: ${answer}`);
+      });
+    };
+    await setSlot(target.port, 'IMPORTING', source.id);
+    await setSlot(source.port, 'MIGRATING', target.id);
+    for (let round = 0; ; round++) {
       const keys = (await redisCli(source.port, 'CLUSTER', 'GETKEYSINSLOT', String(slot), '100')).split('\n').filter((key) => key !== '');
       if (keys.length === 0) break;
-      await redisCli(source.port, 'MIGRATE', '127.0.0.1', String(target.port), '', '0', '5000', 'KEYS', ...keys);
+      const answer = (await redisCli(source.port, 'MIGRATE', '127.0.0.1', String(target.port), '', '0', '5000', 'KEYS', ...keys)).trim();
+      if (round > 20 || (answer !== 'OK' && answer !== 'NOKEY')) throw new Error(`MIGRATE of ${keys.join(' ')} answered ${answer} (round ${round})`);
     }
     const publishedBeforeHandover = published.length;
-    for (const node of [target, source, ...(await liveNodes()).filter((node) => node.master && node !== target && node !== source)]) {
-      await redisCli(node.port, 'CLUSTER', 'SETSLOT', String(slot), 'NODE', target.id);
-    }
+    // The target first, then the source; the other nodes learn it over the cluster bus.
+    await setSlot(target.port, 'NODE', target.id);
+    await setSlot(source.port, 'NODE', target.id);
     migrated = true;
     await publishing;
 

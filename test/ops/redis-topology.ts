@@ -143,6 +143,22 @@ export async function startRedisCluster(replicasPerMaster = 0): Promise<RedisClu
       }
     };
     await waitUntilOk();
+    if (replicasPerMaster > 0) {
+      // `--cluster create` makes every node a master, then turns some into replicas: wait until
+      // every node sees the final roles and every replica is in sync, so tests pick real masters.
+      for (const port of ports) {
+        await pollUntil(async () => {
+          const lines = (await redisCli(port, 'CLUSTER', 'NODES')).split('\n').filter((line) => line.trim() !== '');
+          const masters = lines.filter((line) => / (myself,)?master /.test(line)).length;
+          const replicas = lines.filter((line) => / (myself,)?slave /.test(line)).length;
+          return masters === 3 && replicas === 3 * replicasPerMaster;
+        }, `the final roles as seen from ${port}`);
+        const info = await redisCli(port, 'INFO', 'replication');
+        if (info.includes('role:slave')) {
+          await pollUntil(async () => /master_link_status:up/.test(await redisCli(port, 'INFO', 'replication')), `the replica ${port} to sync`);
+        }
+      }
+    }
     return {
       ports,
       nodes,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import { BrokerUnavailableError } from '../errors';
 import { parseStoredEvent } from '../event';
@@ -16,6 +17,7 @@ import type {
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
 import { keySlot } from './key-slot';
 import type { ConnectionPurpose, RedisConnection } from './redis-connection';
+import { ShardOwners } from './shard-owners';
 import { SubscriptionBatch, type SubscriptionTransport } from './subscription-batch';
 
 interface LuaScript {
@@ -73,6 +75,8 @@ export class RedisBroker extends EventEmitter implements Broker {
   private readonly historyTtlMs: string;
   private readonly channels = new Set<string>();
   private readonly batch: SubscriptionBatch;
+  /** Sharded only: notices slot owner changes ioredis did not announce. */
+  private readonly shardOwners: ShardOwners | undefined;
   private listener: EventListener = () => undefined;
   private subscriberReady = false;
   private wasReady = false;
@@ -94,6 +98,9 @@ export class RedisBroker extends EventEmitter implements Broker {
     }
     this.command.on('ready', () => this.updateReadiness());
     this.batch = new SubscriptionBatch(this.transport(), (channel) => this.channels.has(channel));
+    const subscriber = this.subscriber;
+    this.shardOwners =
+      this.sharded && subscriber instanceof Cluster ? new ShardOwners((slot) => subscriber.slots[slot]?.[0]) : undefined;
     this.subscriber.on('ready', () => void this.restoreSubscriptions());
     if (this.sharded) {
       this.subscriber.on('smessage', (name: string, message: string) => this.onMessage(name, message));
@@ -107,6 +114,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     // the outage would go unnoticed until TCP gives up, long after /readyz should say 503.
     this.watchdog = setInterval(() => {
       for (const connection of [this.command, this.subscriber]) this.ping(connection);
+      if (this.subscriberReady && this.shardOwners?.changed()) void this.renewShardSubscriptions();
     }, PING_INTERVAL_MS);
     this.watchdog.unref();
   }
@@ -201,18 +209,27 @@ export class RedisBroker extends EventEmitter implements Broker {
 
   async subscribe(channel: string): Promise<void> {
     if (!this.ready) throw new BrokerUnavailableError();
-    this.channels.add(channel);
+    if (!this.channels.has(channel)) {
+      this.channels.add(channel);
+      this.shardOwners?.add(channel);
+    }
     try {
       await this.batch.subscribe(channel);
     } catch (error) {
-      this.channels.delete(channel);
+      this.forget(channel);
       throw error;
     }
   }
 
   unsubscribe(channel: string): Promise<void> {
-    if (this.channels.delete(channel) && this.subscriberReady) this.batch.unsubscribe(channel);
+    if (this.forget(channel) && this.subscriberReady) this.batch.unsubscribe(channel);
     return Promise.resolve();
+  }
+
+  private forget(channel: string): boolean {
+    if (!this.channels.delete(channel)) return false;
+    this.shardOwners?.delete(channel);
+    return true;
   }
 
   onEvent(listener: EventListener): void {

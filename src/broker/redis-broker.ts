@@ -232,6 +232,14 @@ export class RedisBroker extends EventEmitter implements Broker {
     return true;
   }
 
+  async saveTicket(ticket: string, value: string, ttlMs: number): Promise<void> {
+    await this.runCommand(() => this.command.set(`${this.options.prefix}ticket:${ticket}`, value, 'PX', ttlMs));
+  }
+
+  readTicket(ticket: string): Promise<string | null> {
+    return this.runCommand(() => this.command.get(`${this.options.prefix}ticket:${ticket}`));
+  }
+
   onEvent(listener: EventListener): void {
     this.listener = listener;
   }
@@ -299,6 +307,16 @@ export class RedisBroker extends EventEmitter implements Broker {
       subscribe: (channels) => this.subscriber.ssubscribe(...names(channels)),
       unsubscribe: (channels) => this.subscriber.sunsubscribe(...names(channels)),
     };
+  }
+
+  /** Runs a plain command on the command connection; an outage becomes BrokerUnavailableError. */
+  private async runCommand<T>(command: () => Promise<T>): Promise<T> {
+    if (this.closed || this.command.status !== 'ready') throw new BrokerUnavailableError();
+    try {
+      return await command();
+    } catch (error) {
+      throw new BrokerUnavailableError(`the event broker is unavailable (${(error as Error).message}); retry later`);
+    }
   }
 
   private onMessage(name: string, message: string): void {

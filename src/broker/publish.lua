@@ -4,9 +4,12 @@
 -- ARGV[1] event name, ARGV[2] data JSON, ARGV[3] history size, ARGV[4] pub/sub channel,
 -- ARGV[5] idempotency TTL in ms, ARGV[6] '1' when an idempotency key was given,
 -- ARGV[7] the publisher's clock in ms (prefixed to the pub/sub message for latency metrics),
--- ARGV[8] history TTL in ms ('0' = never expire),
--- ARGV[9] '1' on a Redis Cluster: SPUBLISH to a shard channel carrying the keys' hash tag.
-if ARGV[9] == '1' then
+-- ARGV[8] history TTL in ms ('0' or absent = never expire),
+-- ARGV[9] '1' on a Redis Cluster: SPUBLISH to a shard channel carrying the keys' hash tag
+-- (absent = classic PUBLISH). Absent arguments keep older callers (bench/baseline.js) working.
+local historyTtl = ARGV[8] or '0'
+local sharded = ARGV[9] == '1'
+if sharded then
   -- A shard channel in another slot than the keys would publish where nobody listens. Redis
   -- rejects such an SPUBLISH only when it runs, after the writes below (a script is not rolled
   -- back), so compare the hash tags first and fail before anything is stored. (The channel is
@@ -43,14 +46,14 @@ redis.call('RPUSH', KEYS[2], entry)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
 -- Each publish renews the channel's lifetime. Counter and history expire together, so a later
 -- publish restarts the channel at the time in microseconds (above).
-if ARGV[8] == '0' then
+if historyTtl == '0' then
   redis.call('PERSIST', KEYS[1])
   redis.call('PERSIST', KEYS[2])
 else
-  redis.call('PEXPIRE', KEYS[1], ARGV[8])
-  redis.call('PEXPIRE', KEYS[2], ARGV[8])
+  redis.call('PEXPIRE', KEYS[1], historyTtl)
+  redis.call('PEXPIRE', KEYS[2], historyTtl)
 end
-if ARGV[9] == '1' then
+if sharded then
   redis.call('SPUBLISH', ARGV[4], ARGV[7] .. ' ' .. entry)
 else
   redis.call('PUBLISH', ARGV[4], ARGV[7] .. ' ' .. entry)

@@ -40,9 +40,6 @@ describe('holes in live delivery', () => {
       '300000',
       '0',
       String(Date.now()),
-      // history TTL (never), classic PUBLISH
-      '0',
-      '0',
     )) as [number, string];
     return id;
   }

@@ -123,8 +123,7 @@ export class HubClient {
   }
 
   onClose(listener: () => void): void {
-    // 'close' is emitted once; on() spares the wrapper once() would hold for the stream's life.
-    this.stream.on('close', listener);
+    this.stream.once('close', listener);
   }
 }
 

@@ -10,13 +10,16 @@ import type { Metrics } from './metrics';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
-import { CHAT_PATHS, chatRoutes } from './routes/chat';
+import { CHAT_PATHS, CHAT_STREAM_PATHS, chatRoutes } from './routes/chat';
 import { healthRoutes } from './routes/health';
+import { presenceRoutes } from './routes/presence';
+import type { PresenceTracker } from './presence/tracker';
 
 export interface AppDependencies {
   readonly config: Config;
   readonly broker: Broker;
   readonly hub: Hub;
+  readonly presence: PresenceTracker;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly viewsDir: string;
@@ -56,8 +59,9 @@ export function createApp(deps: AppDependencies): Koa {
     },
     app,
   );
-  // Only the chat uses sessions; streams and publishes skip the cookie work (measured: 5% of a publish).
-  app.use((ctx, next) => (CHAT_PATHS.has(ctx.path) ? chatSession(ctx, next) : next()));
+  // Only the chat uses sessions; publishes skip the cookie work (measured: 5% of a publish). Chat
+  // streams read the name once at connect, for presence.
+  app.use((ctx, next) => (CHAT_PATHS.has(ctx.path) || CHAT_STREAM_PATHS.has(ctx.path) ? chatSession(ctx, next) : next()));
 
   // One router: each extra one would add its own matching pass to every request.
   const router = new Router();
@@ -65,10 +69,17 @@ export function createApp(deps: AppDependencies): Koa {
   channelRoutes(router, {
     hub,
     broker,
+    presence: deps.presence,
     metrics,
     retryMs: config.retryMs,
     maxEventBytes: config.maxEventBytes,
     publishToken: config.publishToken,
+  });
+  presenceRoutes(router, {
+    broker,
+    presence: deps.presence,
+    // WIRING POINT (#10): `access.authorizeRead(ctx, channels)` once src/access lands.
+    authorizeRead: () => Promise.resolve(),
   });
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   app.use(router.routes());

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ConfigError } from './errors';
+import { patternProblem } from './presence/tracked-channels';
 
 /** A host and port of a Redis Sentinel or Cluster node. */
 export interface RedisNode {
@@ -32,6 +33,10 @@ export interface Config {
   readonly production: boolean;
   readonly logLevel: string;
   readonly workers: number;
+  /** PRESENCE_CHANNELS: channel patterns whose subscribers are tracked (`chat` always is). */
+  readonly presenceChannels: readonly string[];
+  /** PRESENCE_REFRESH_MS: how often each process renews its presence entries; they expire after 3 times this. */
+  readonly presenceRefreshMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -56,6 +61,14 @@ function list(env: Env, name: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+function channelPatterns(env: Env, name: string): string[] {
+  return list(env, name).map((pattern) => {
+    const problem = patternProblem(pattern);
+    if (problem !== null) fail(name, pattern, `channel patterns (${problem})`);
+    return pattern;
+  });
 }
 
 function redisNodes(env: Env, name: string): RedisNode[] {
@@ -151,5 +164,8 @@ export function readConfig(env: Env): Config {
     production,
     logLevel,
     workers: integer(env, 'WORKERS', 1, 1, 256),
+    presenceChannels: Object.freeze(channelPatterns(env, 'PRESENCE_CHANNELS')),
+    // At most 20 s, so a dead process's members expire within the 60 s API.md promises.
+    presenceRefreshMs: integer(env, 'PRESENCE_REFRESH_MS', 20_000, 50, 20_000),
   });
 }

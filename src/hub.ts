@@ -119,6 +119,17 @@ export class Hub {
     return client;
   }
 
+  /**
+   * Writes an already-encoded frame (one without `id:`, such as `hub.join`) to every open stream
+   * of the channel, once each. (Stand-in until the multi-channel hub's broadcast lands.)
+   */
+  broadcast(name: string, frame: Buffer): void {
+    const channel = this.channels.get(name);
+    if (!channel) return;
+    for (const client of channel.live) client.write(frame);
+    for (const client of channel.replaying) client.write(frame);
+  }
+
   /** Ends every stream (clients reconnect elsewhere and resume) and stops the heartbeat. */
   close(): void {
     clearInterval(this.heartbeatTimer);

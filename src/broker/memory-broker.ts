@@ -9,6 +9,8 @@ import type {
   PublishResult,
 } from './broker';
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
+import { MemoryPresence } from './memory-presence';
+import type { PresenceListener, PresenceSnapshot, PresenceUpdate } from './presence-types';
 
 interface ChannelLog {
   nextId: number;
@@ -37,6 +39,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
   // Insertion order is expiry order, so expired entries are always at the front.
   private readonly remembered = new Map<string, RememberedPublish>();
   private listener: EventListener = () => undefined;
+  private readonly presence = new MemoryPresence((channel) => this.subscribed.has(channel));
 
   constructor(private readonly historySize: number) {
     super();
@@ -89,6 +92,19 @@ export class MemoryBroker extends EventEmitter implements Broker {
 
   onEvent(listener: EventListener): void {
     this.listener = listener;
+  }
+
+  writePresence(updates: readonly PresenceUpdate[]): Promise<void> {
+    this.presence.write(updates);
+    return Promise.resolve();
+  }
+
+  readPresence(channel: string): Promise<PresenceSnapshot> {
+    return Promise.resolve(this.presence.read(channel));
+  }
+
+  onPresence(listener: PresenceListener): void {
+    this.presence.onPresence(listener);
   }
 
   close(): Promise<void> {

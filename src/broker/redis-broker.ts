@@ -14,7 +14,9 @@ import type {
   PublishResult,
 } from './broker';
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
+import type { PresenceListener, PresenceSnapshot, PresenceUpdate } from './presence-types';
 import type { ConnectionPurpose, RedisConnection } from './redis-connection';
+import { RedisPresence } from './redis-presence';
 
 interface LuaScript {
   readonly source: string;
@@ -28,6 +30,7 @@ function loadScript(name: string): LuaScript {
 
 const PUBLISH_SCRIPT = loadScript('publish.lua');
 const HISTORY_SCRIPT = loadScript('history.lua');
+const PRESENCE_SCRIPTS = { presenceSync: loadScript('presence-sync.lua'), presenceRead: loadScript('presence-read.lua') };
 
 /** How often each connection is pinged, and how long a ping may take before it counts as lost. */
 const PING_INTERVAL_MS = 1000;
@@ -62,6 +65,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   private wasReady = false;
   private closed = false;
   private readonly watchdog: NodeJS.Timeout;
+  private readonly presence: RedisPresence;
 
   constructor(private readonly options: RedisBrokerOptions) {
     super();
@@ -69,6 +73,12 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.livePrefix = `${options.prefix}live:`;
     this.command = options.createConnection('ssehub-command', 'commands');
     this.subscriber = options.createConnection('ssehub-subscriber', 'subscriptions');
+    this.presence = new RedisPresence({
+      prefix: options.prefix,
+      liveChannelOf: (channel) => this.livePrefix + channel,
+      publishCommand: 'PUBLISH',
+      run: (script, keys, args) => this.runScript(PRESENCE_SCRIPTS[script], keys, args),
+    });
     for (const connection of [this.command, this.subscriber]) {
       // Without a listener an `error` event would crash the process; outages are reported by state.
       connection.on('error', (error: Error) => options.logger.debug({ err: error }, 'redis connection error'));
@@ -191,6 +201,18 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.listener = listener;
   }
 
+  writePresence(updates: readonly PresenceUpdate[], ttlMs: number): Promise<void> {
+    return this.presence.write(updates, ttlMs);
+  }
+
+  readPresence(channel: string): Promise<PresenceSnapshot> {
+    return this.presence.read(channel);
+  }
+
+  onPresence(listener: PresenceListener): void {
+    this.presence.onPresence(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -232,6 +254,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     if (!this.channels.has(channel)) return;
     const space = message.indexOf(' ');
     try {
+      if (this.presence.takeSignal(channel, message)) return;
       this.listener(channel, parseStoredEvent(message.slice(space + 1)), Number(message.slice(0, space)));
     } catch (error) {
       // A listener's failure must never break the subscriber connection's parser.

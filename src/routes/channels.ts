@@ -8,13 +8,16 @@ import { AppError, BrokerUnavailableError } from '../errors';
 import { assertChannel, parseResumePoint } from '../event';
 import type { Hub } from '../hub';
 import type { Metrics } from '../metrics';
+import type { PresenceTracker } from '../presence/tracker';
 import { readBody } from '../middleware/body';
 import { parsePublishBody } from '../publish-body';
 import { openEventStream, refuseEventStream } from '../sse/stream';
+import { chatSessionName } from './chat';
 
 export interface ChannelRoutesOptions {
   readonly hub: Hub;
   readonly broker: Broker;
+  readonly presence: PresenceTracker;
   readonly metrics: Metrics;
   readonly retryMs: number;
   readonly maxEventBytes: number;
@@ -51,6 +54,9 @@ function streamHandler(options: ChannelRoutesOptions): (ctx: Context, channel: s
       refuseEventStream(ctx, options.retryMs);
       return;
     }
+    // Presence (#11): after connect, so this stream hears its own channel's join too.
+    const leavePresence = options.presence.open([channel], { sub: null, info: null, chatName: chatSessionName(ctx) });
+    body.once('close', leavePresence);
     openEventStream(ctx, body);
   };
 }

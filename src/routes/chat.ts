@@ -37,6 +37,9 @@ const ASSETS: Readonly<Record<string, string>> = Object.freeze({
 /** Every path the chat serves: the only ones that read or write the session. */
 export const CHAT_PATHS: ReadonlySet<string> = new Set([...Object.keys(ASSETS), '/me', '/login', '/logout', '/post']);
 
+/** Streams that may include `chat`: they read the session's name (the chat's presence `sub`). */
+export const CHAT_STREAM_PATHS: ReadonlySet<string> = new Set(['/stream', `/channels/${CHAT_CHANNEL}/stream`, '/streams']);
+
 interface ChatSession {
   name?: string;
 }
@@ -48,6 +51,12 @@ interface SessionContext {
 
 function sessionOf(ctx: Context): SessionContext {
   return ctx as unknown as SessionContext;
+}
+
+/** The chat session's name on a request that went through the session middleware, else null. */
+export function chatSessionName(ctx: Context): string | null {
+  const session = (ctx as Partial<SessionContext>).session;
+  return typeof session?.name === 'string' ? session.name : null;
 }
 
 /** The chat: its page and assets, `/login`, `/logout`, `/post`, and `GET /me`. */

@@ -31,6 +31,7 @@ const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 const ASSETS: Readonly<Record<string, string>> = Object.freeze({
   '/': 'index.html',
   '/app.js': 'app.js',
+  '/presence.js': 'presence.js',
   '/style.css': 'style.css',
 });
 

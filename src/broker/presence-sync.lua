@@ -6,6 +6,7 @@
 --         process, 's:<sub>' processes holding the sub, 'i:<sub>' the sub's info JSON
 -- ARGV[1] process id (no ':'), ARGV[2] entry lifetime in ms, ARGV[3] pub/sub channel,
 -- ARGV[4] publish command, ARGV[5] channel name, ARGV[6] the process's streams on the channel,
+-- ARGV[7] '1' for a renewal (the counts are as last written: only expiries move),
 -- then per changed sub: sub, its streams on this process (0 = gone), info JSON
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -50,20 +51,20 @@ else
   redis.call('HDEL', KEYS[2], 'c:' .. pid)
 end
 
-for i = 7, #ARGV, 3 do
+local renewal = ARGV[7] == '1'
+for i = 8, #ARGV, 3 do
   local sub, count, info = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   local member = 'm:' .. pid .. ':' .. sub
-  local present = redis.call('ZSCORE', KEYS[1], member)
   if count > 0 then
-    redis.call('ZADD', KEYS[1], expiry, member)
-    redis.call('HSET', KEYS[2], 'n:' .. pid .. ':' .. sub, count)
-    -- Absent also after a sweep of this process's own stale entry: it joins again.
-    if not present and redis.call('HINCRBY', KEYS[2], 's:' .. sub, 1) == 1 then
+    -- ZADD answers 1 for a new entry (also after a sweep of this process's own stale one: it
+    -- joins again); renewing a known entry costs this one ZADD.
+    local added = redis.call('ZADD', KEYS[1], expiry, member) == 1
+    if added or not renewal then redis.call('HSET', KEYS[2], 'n:' .. pid .. ':' .. sub, count) end
+    if added and redis.call('HINCRBY', KEYS[2], 's:' .. sub, 1) == 1 then
       redis.call('HSET', KEYS[2], 'i:' .. sub, info)
       announce('join', sub, info)
     end
-  elseif present then
-    redis.call('ZREM', KEYS[1], member)
+  elseif redis.call('ZREM', KEYS[1], member) == 1 then
     redis.call('HDEL', KEYS[2], 'n:' .. pid .. ':' .. sub)
     release(sub)
   end

@@ -19,6 +19,11 @@ export interface PresenceUpdate {
   readonly connections: number;
   /** The subscribers that changed (on a refresh: all of them); others stay as stored. */
   readonly members: readonly PresenceEntry[];
+  /**
+   * True when every count is as last written successfully: the store only renews expiries (an
+   * entry it no longer has is written in full). A refresh after a failed write sends false.
+   */
+  readonly renewal?: boolean;
 }
 
 /** Who is on a channel, over every process sharing the broker (expired entries excluded). */

@@ -81,6 +81,7 @@ export class RedisPresence {
       this.options.publishCommand,
       update.channel,
       String(update.connections),
+      update.renewal === true ? '1' : '0',
     ];
     for (const member of members) args.push(member.sub, String(member.connections), member.infoJson);
     return args;

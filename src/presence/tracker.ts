@@ -42,6 +42,8 @@ export class PresenceTracker {
   private readonly channels = new Map<string, LocalChannel>();
   private readonly timer: NodeJS.Timeout;
   private refreshing: Promise<void> | null = null;
+  /** A write failed since the last refresh, so stored counts may be stale: rewrite them in full. */
+  private writeFailed = false;
 
   constructor(private readonly options: PresenceTrackerOptions) {
     options.broker.onPresence((channel, signal, dataJson) => {
@@ -94,17 +96,20 @@ export class PresenceTracker {
 
   private async writeAll(): Promise<void> {
     if (this.channels.size === 0) return;
+    const renewal = !this.writeFailed;
+    this.writeFailed = false;
     const updates: PresenceUpdate[] = [];
     for (const [channel, local] of this.channels) {
       const members: PresenceEntry[] = [];
       for (const [sub, member] of local.members) members.push({ sub, ...member });
-      updates.push({ channel, connections: local.connections, members });
+      updates.push({ channel, connections: local.connections, members, renewal });
     }
     const stopTimer = this.options.metrics.presenceRefreshDuration.startTimer();
     try {
       await this.options.broker.writePresence(updates, this.ttlMs);
       stopTimer();
     } catch (error) {
+      this.writeFailed = true;
       this.options.logger.warn({ err: error }, 'presence refresh failed; retrying on the next tick');
     }
   }
@@ -134,6 +139,7 @@ export class PresenceTracker {
 
   private write(updates: PresenceUpdate[]): void {
     this.options.broker.writePresence(updates, this.ttlMs).catch((error: unknown) => {
+      this.writeFailed = true;
       this.options.logger.warn({ err: error }, 'presence write failed; the next refresh repairs it');
     });
   }

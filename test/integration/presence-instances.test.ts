@@ -62,6 +62,24 @@ describe('presence over two instances on one Redis', () => {
   });
 });
 
+describe('an instance shut down gracefully', () => {
+  it('announces its members leaving at once, not after they expire', async () => {
+    const stays = await startTestServer('redis');
+    const stops = await startTestServer('redis', { REDIS_PREFIX: stays.config.redisPrefix });
+    try {
+      const observer = await streams.open(`${stays.url}/stream`);
+      await streams.open(`${stops.url}/stream`, await chatLogin(stops.url, 'Erin'));
+      await observer.waitFor((client) => signals(client).includes('join Erin'), 5000, 'join Erin');
+      await stops.close();
+      // Entries live 60 s by default: hearing the leave within 5 s means it was written on close.
+      await observer.waitFor((client) => signals(client).includes('leave Erin'), 5000, 'leave Erin');
+      expect(memberList(await waitForPresence(stays.url, (presence) => presence.connections === 1))).toEqual([]);
+    } finally {
+      await Promise.all([stays.close(), stops.close()]);
+    }
+  });
+});
+
 describe('an instance killed without closing its streams', () => {
   let survivor: Server;
   let doomed: ServerProcess;

@@ -76,6 +76,17 @@ describe.each(BROKERS)('presence on one instance (%s broker)', (broker) => {
     expect(signalData(join!)).toEqual({ channel: 'chat', sub: 'Alice', info: {} });
   });
 
+  it('exports the refresh duration and the tracked members, without per-channel labels', async () => {
+    await streams.open(`${server.url}/channels/room.x/stream`);
+    await streams.open(`${server.url}/stream`, await chatLogin(server.url, 'Metrics'));
+    await waitForPresence(server.url, (presence) => presence.members.length === 1);
+    await server.presence.refresh();
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^ssehub_presence_members 1$/m);
+    expect(text).toMatch(/^ssehub_presence_refresh_duration_seconds_count [1-9]\d*$/m);
+    expect(text).not.toMatch(/^ssehub_presence_\w+\{[^}]*channel=/m);
+  });
+
   it('leaves ids consecutive and the history free of joins and leaves', async () => {
     const observer = await streams.open(`${server.url}/stream`);
     const ids: string[] = [];

@@ -5,7 +5,7 @@ import session from 'koa-session';
 import type { Logger } from 'pino';
 import type { Broker } from './broker/broker';
 import type { Config } from './config';
-import type { Hub } from './hub';
+import type { Hub } from './hub/hub';
 import type { Metrics } from './metrics';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
@@ -14,6 +14,7 @@ import { CHAT_PATHS, CHAT_STREAM_PATHS, chatRoutes } from './routes/chat';
 import { healthRoutes } from './routes/health';
 import { presenceRoutes } from './routes/presence';
 import type { PresenceTracker } from './presence/tracker';
+import { streamsRoute } from './routes/streams';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -80,6 +81,13 @@ export function createApp(deps: AppDependencies): Koa {
     presence: deps.presence,
     // WIRING POINT (#10): `access.authorizeRead(ctx, channels)` once src/access lands.
     authorizeRead: () => Promise.resolve(),
+  });
+  streamsRoute(router, {
+    hub,
+    metrics,
+    presence: deps.presence,
+    retryMs: config.retryMs,
+    maxStreamChannels: config.maxStreamChannels,
   });
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   app.use(router.routes());

@@ -67,6 +67,7 @@ describe.each(BROKERS)('presence on one instance (%s broker)', (broker) => {
     await settle(server, observer);
     expect(signals(observer)).toEqual(['join Alice', 'join Bob']);
     aliceTab2.close();
+    await waitForPresence(server.url, (presence) => memberList(presence).join() === 'Bob×1');
     bobTab.close();
     await waitForPresence(server.url, (presence) => presence.members.length === 0);
     await settle(server, observer);
@@ -74,6 +75,17 @@ describe.each(BROKERS)('presence on one instance (%s broker)', (broker) => {
     const join = observer.messages.find((message) => message.event === 'hub.join');
     expect(join?.id).toBeUndefined();
     expect(signalData(join!)).toEqual({ channel: 'chat', sub: 'Alice', info: {} });
+  });
+
+  it('tracks each presence channel of a multi-channel stream, and sends its joins there once', async () => {
+    const observer = await streams.open(`${server.url}/streams?channel=chat&channel=room.b&channel=lobby`);
+    const alice = await chatLogin(server.url, 'Alice');
+    await streams.open(`${server.url}/streams?channel=chat&channel=room.b`, alice);
+    await waitForPresence(server.url, (presence) => memberList(presence).join() === 'Alice×1');
+    await waitForPresence(server.url, (presence) => presence.connections === 2, 'room.b');
+    await observer.waitFor((client) => signals(client).includes('join Alice'), 5000, 'join Alice');
+    const joins = observer.messages.filter((message) => message.event === 'hub.join');
+    expect(joins.map((message) => [message.id, signalData(message)])).toEqual([[undefined, { channel: 'chat', sub: 'Alice', info: {} }]]);
   });
 
   it('exports the refresh duration and the tracked members, without per-channel labels', async () => {

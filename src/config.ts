@@ -168,7 +168,8 @@ export function readConfig(env: Env): Config {
     logLevel,
     workers: integer(env, 'WORKERS', 1, 1, 256),
     presenceChannels: Object.freeze(channelPatterns(env, 'PRESENCE_CHANNELS')),
-    // At most 20 s, so a dead process's members expire within the 60 s API.md promises.
-    presenceRefreshMs: integer(env, 'PRESENCE_REFRESH_MS', 20_000, 50, 20_000),
+    // At most 15 s: a dead process's entries expire after 3 ticks (45 s) and a survivor's next
+    // tick announces the leave, so it is out within the 60 s API.md promises.
+    presenceRefreshMs: integer(env, 'PRESENCE_REFRESH_MS', 15_000, 50, 15_000),
   });
 }

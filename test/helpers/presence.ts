@@ -33,10 +33,12 @@ export async function waitForPresence(
   timeoutMs = 10_000,
 ): Promise<PresenceBody> {
   const deadline = Date.now() + timeoutMs;
-  let last: PresenceBody | undefined;
+  let last: PresenceBody | string | undefined;
   for (;;) {
-    last = await readPresence(baseUrl, channel);
-    if (predicate(last)) return last;
+    // A 503 (the broker reconnecting) counts as "not yet".
+    const response = await fetch(`${baseUrl}/channels/${channel}/presence`);
+    last = response.status === 200 ? ((await response.json()) as PresenceBody) : `${response.status} ${await response.text()}`;
+    if (typeof last !== 'string' && predicate(last)) return last;
     if (Date.now() > deadline) throw new Error(`presence never matched; last: ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1,3 +1,4 @@
+import { startRedisServer } from '../helpers/redis-server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { startTestServer, testRedisUrl, uniquePrefix } from '../helpers/test-server';
@@ -114,5 +115,32 @@ describe('an instance killed without closing its streams', () => {
     expect(signals(observer)).toEqual(['join Carol', 'join Dave', 'leave Carol']);
     // Within the entries' lifetime plus one refresh (and some scheduling slack).
     expect(leftAfterMs).toBeLessThan(2000);
+  });
+});
+
+describe('presence through a Redis outage', () => {
+  it('answers 503 while Redis is away and writes every member back as soon as it returns empty', async () => {
+    const redis = await startRedisServer();
+    const server = await startTestServer('redis', { REDIS_URL: redis.url });
+    try {
+      await streams.open(`${server.url}/stream`, await chatLogin(server.url, 'Fay'));
+      await streams.open(`${server.url}/stream`);
+      await waitForPresence(server.url, (presence) => presence.connections === 2 && presence.members.length === 1);
+      await redis.kill();
+      for (;;) {
+        const response = await fetch(`${server.url}/channels/chat/presence`);
+        if (response.status === 503) {
+          expect(((await response.json()) as { error: { code: string } }).error.code).toBe('broker_unavailable');
+          break;
+        }
+      }
+      await redis.start();
+      // Well before the 15 s refresh tick: the tracker rewrites its state when the broker is back.
+      const body = await waitForPresence(server.url, (presence) => presence.connections === 2, 'chat', 8000);
+      expect(memberList(body)).toEqual(['Fay×1']);
+    } finally {
+      await server.close();
+      await redis.stop();
+    }
   });
 });

@@ -31,12 +31,13 @@ export async function waitForPresence(
   predicate: (body: PresenceBody) => boolean,
   channel = 'chat',
   timeoutMs = 10_000,
+  headers: Record<string, string> = {},
 ): Promise<PresenceBody> {
   const deadline = Date.now() + timeoutMs;
   let last: PresenceBody | string | undefined;
   for (;;) {
     // A 503 (the broker reconnecting) counts as "not yet".
-    const response = await fetch(`${baseUrl}/channels/${channel}/presence`);
+    const response = await fetch(`${baseUrl}/channels/${channel}/presence`, { headers });
     last = response.status === 200 ? ((await response.json()) as PresenceBody) : `${response.status} ${await response.text()}`;
     if (typeof last !== 'string' && predicate(last)) return last;
     if (Date.now() > deadline) throw new Error(`presence never matched; last: ${JSON.stringify(last)}`);

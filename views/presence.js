@@ -3,7 +3,8 @@
 // Who is online in the chat: the count in the top bar opens the list. Loaded from
 // GET /channels/chat/presence whenever the stream (re)opens, then kept current by the stream's
 // hub.join / hub.leave events. Names are only ever placed with textContent.
-// app.js uses it through window.ChatPresence: attach(source) on each new EventSource, and
+// app.js uses it through window.ChatPresence: attach(source) on each new EventSource (or, with
+// another client, reload() on each connect and joined(data) / left(data) per signal), and
 // setOwnName(name) when the chat name changes.
 (() => {
   const PRESENCE_URL = '/channels/chat/presence';
@@ -69,10 +70,10 @@
     else state.members.delete(signal.sub);
   }
 
-  function onSignal(kind, event) {
+  function onSignal(kind, dataText) {
     let data;
     try {
-      data = JSON.parse(event.data);
+      data = JSON.parse(dataText);
     } catch {
       return;
     }
@@ -128,12 +129,16 @@
   });
 
   window.ChatPresence = {
-    /** Follows joins and leaves on `source`, and reloads the list each time it opens. */
+    /** Follows joins and leaves on an EventSource, and reloads the list each time it opens. */
     attach(source) {
       source.addEventListener('open', () => void load());
-      source.addEventListener('hub.join', (event) => onSignal('join', event));
-      source.addEventListener('hub.leave', (event) => onSignal('leave', event));
+      source.addEventListener('hub.join', (event) => onSignal('join', event.data));
+      source.addEventListener('hub.leave', (event) => onSignal('leave', event.data));
     },
+    // The same for any other client: call on each (re)connect, and with each signal's data text.
+    reload: () => void load(),
+    joined: (dataText) => onSignal('join', dataText),
+    left: (dataText) => onSignal('leave', dataText),
     setOwnName(name) {
       state.ownName = name;
       render();

@@ -10,7 +10,7 @@ import type { Metrics } from './metrics';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
-import { CHAT_PATHS, CHAT_STREAM_PATHS, chatRoutes } from './routes/chat';
+import { CHAT_PATHS, chatRoutes, isChatStream } from './routes/chat';
 import { healthRoutes } from './routes/health';
 import { presenceRoutes } from './routes/presence';
 import type { PresenceTracker } from './presence/tracker';
@@ -62,7 +62,7 @@ export function createApp(deps: AppDependencies): Koa {
   );
   // Only the chat uses sessions; publishes skip the cookie work (measured: 5% of a publish). Chat
   // streams read the name once at connect, for presence.
-  app.use((ctx, next) => (CHAT_PATHS.has(ctx.path) || CHAT_STREAM_PATHS.has(ctx.path) ? chatSession(ctx, next) : next()));
+  app.use((ctx, next) => (CHAT_PATHS.has(ctx.path) || isChatStream(ctx) ? chatSession(ctx, next) : next()));
 
   // One router: each extra one would add its own matching pass to every request.
   const router = new Router();

@@ -38,8 +38,16 @@ const ASSETS: Readonly<Record<string, string>> = Object.freeze({
 /** Every path the chat serves: the only ones that read or write the session. */
 export const CHAT_PATHS: ReadonlySet<string> = new Set([...Object.keys(ASSETS), '/me', '/login', '/logout', '/post']);
 
-/** Streams that may include `chat`: they read the session's name (the chat's presence `sub`). */
-export const CHAT_STREAM_PATHS: ReadonlySet<string> = new Set(['/stream', `/channels/${CHAT_CHANNEL}/stream`, '/streams']);
+/**
+ * True for a stream request that includes `chat`: it reads the session's name once at connect
+ * (the chat's presence `sub`). Other streams skip the session's cookie work.
+ */
+export function isChatStream(ctx: Context): boolean {
+  if (ctx.path === '/stream' || ctx.path === `/channels/${CHAT_CHANNEL}/stream`) return true;
+  if (ctx.path !== '/streams') return false;
+  const channels = ctx.query.channel;
+  return Array.isArray(channels) ? channels.includes(CHAT_CHANNEL) : channels === CHAT_CHANNEL;
+}
 
 interface ChatSession {
   name?: string;

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import session from 'koa-session';
 import type { Logger } from 'pino';
+import { Access } from './access/access';
 import type { Broker } from './broker/broker';
 import type { Config } from './config';
 import type { Hub } from './hub/hub';
@@ -15,6 +16,7 @@ import { healthRoutes } from './routes/health';
 import { presenceRoutes } from './routes/presence';
 import type { PresenceTracker } from './presence/tracker';
 import { streamsRoute } from './routes/streams';
+import { ticketRoutes } from './routes/tickets';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -64,6 +66,7 @@ export function createApp(deps: AppDependencies): Koa {
   // streams read the name once at connect, for presence.
   app.use((ctx, next) => (CHAT_PATHS.has(ctx.path) || isChatStream(ctx) ? chatSession(ctx, next) : next()));
 
+  const access = new Access({ ...config, broker });
   // One router: each extra one would add its own matching pass to every request.
   const router = new Router();
   healthRoutes(router, broker, metrics);
@@ -74,21 +77,18 @@ export function createApp(deps: AppDependencies): Koa {
     metrics,
     retryMs: config.retryMs,
     maxEventBytes: config.maxEventBytes,
-    publishToken: config.publishToken,
+    access,
   });
-  presenceRoutes(router, {
-    broker,
-    presence: deps.presence,
-    // WIRING POINT (#10): `access.authorizeRead(ctx, channels)` once src/access lands.
-    authorizeRead: () => Promise.resolve(),
-  });
+  presenceRoutes(router, { broker, presence: deps.presence, authorizeRead: (ctx, channels) => access.authorizeRead(ctx, channels) });
   streamsRoute(router, {
     hub,
     metrics,
+    access,
     presence: deps.presence,
     retryMs: config.retryMs,
     maxStreamChannels: config.maxStreamChannels,
   });
+  ticketRoutes(router, access);
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   app.use(router.routes());
   app.use(router.allowedMethods());

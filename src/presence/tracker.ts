@@ -42,6 +42,7 @@ export class PresenceTracker {
   private readonly channels = new Map<string, LocalChannel>();
   private readonly timer: NodeJS.Timeout;
   private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
   /** A write failed since the last refresh, so stored counts may be stale: rewrite them in full. */
   private writeFailed = false;
 
@@ -81,9 +82,21 @@ export class PresenceTracker {
     };
   }
 
-  /** Renews every entry of this process in one batch (also removes other processes' expired ones). */
+  /**
+   * Renews every entry of this process in one batch (also removes other processes' expired
+   * ones). Asked again while one is in flight (Redis just returned), it runs once more after it.
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.writeAll().finally(() => {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false;
+        await this.writeAll();
+      } while (this.refreshAgain);
+    })().finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
@@ -129,7 +142,7 @@ export class PresenceTracker {
       const infoJson = earlier?.infoJson ?? who.infoJson;
       if (connections > 0) local.members.set(who.sub, { connections, infoJson });
       else local.members.delete(who.sub);
-      if (!earlier) this.options.metrics.presenceMembers.inc();
+      if (!earlier && connections > 0) this.options.metrics.presenceMembers.inc();
       else if (connections <= 0) this.options.metrics.presenceMembers.dec();
       members.push({ sub: who.sub, connections: Math.max(0, connections), infoJson });
     }

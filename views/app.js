@@ -230,6 +230,7 @@
     closeStream();
     const source = new EventSource(`/stream?lastEventId=${encodeURIComponent(state.newestId ?? '0')}`);
     state.source = source;
+    window.ChatPresence.attach(source);
     source.addEventListener('open', () => {
       state.triedBefore = true;
       state.retryDelayMs = RETRY_MIN_MS;
@@ -309,6 +310,12 @@
     view.sendButton.disabled = name === null;
     view.messageInput.placeholder = name === null ? 'Pick a name to start chatting' : 'Write a message…';
     for (const item of view.list.querySelectorAll('.message')) markOwnership(item);
+    window.ChatPresence.setOwnName(name);
+  }
+
+  /** The stream's name in presence is the session's at connect: reconnect so others see the new one. */
+  function restreamAsNewName() {
+    if (state.source !== null) openStream();
   }
 
   async function loadName() {
@@ -329,6 +336,7 @@
       .then((body) => {
         clearNotice();
         setName(body.name);
+        restreamAsNewName();
         view.messageInput.focus();
       })
       .catch((error) => showNotice(`Could not use that name: ${error.message}`));
@@ -360,6 +368,7 @@
         clearNotice();
         view.nameInput.value = '';
         setName(null);
+        restreamAsNewName();
         view.nameInput.focus();
       })
       .catch((error) => showNotice(`Could not log out: ${error.message}`));

@@ -45,8 +45,12 @@ export async function serveStream(
     refuse(ctx, options);
     return;
   }
-  // Presence (#11): after connect, so the stream hears its own join; released when it closes.
-  body.once('close', options.presence.open(names, { sub: grant.sub, info: grant.info, chatName: chatSessionName(ctx) }));
+  // Presence (#11): after connect, so the stream hears its own join; released when it closes. A
+  // stream on no tracked channel registers nothing (open() would skip it anyway): no closure and
+  // close listener held for its life.
+  if (names.some((name) => options.presence.isTracked(name))) {
+    body.once('close', options.presence.open(names, { sub: grant.sub, info: grant.info, chatName: chatSessionName(ctx) }));
+  }
   openEventStream(ctx, body);
 }
 

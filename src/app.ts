@@ -11,6 +11,7 @@ import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
 import { CHAT_PATHS, chatRoutes } from './routes/chat';
+import { clientAssetRoutes } from './routes/client-assets';
 import { healthRoutes } from './routes/health';
 
 export interface AppDependencies {
@@ -71,6 +72,7 @@ export function createApp(deps: AppDependencies): Koa {
     publishToken: config.publishToken,
   });
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
+  clientAssetRoutes(router);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

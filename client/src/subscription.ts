@@ -58,6 +58,7 @@ export interface SourceContext {
 export type SourceFactory = (context: SourceContext) => ItemSource;
 
 type Listener<T extends unknown[]> = (...args: T) => void | Promise<void>;
+type StoredListener = (...args: unknown[]) => void | Promise<void>;
 interface ListenerMap<I> {
   event: Listener<[I]>;
   gap: Listener<[I]>;
@@ -83,13 +84,8 @@ export class Subscription<M extends ChannelMap = ChannelMap, C extends string = 
   private readonly delivered = new Map<string, string>();
   private readonly queue: Delivery[] = [];
   private readonly abort = new AbortController();
-  private readonly listeners: { [K in keyof ListenerMap<SubscriptionItem<M, C>>]: Array<ListenerMap<SubscriptionItem<M, C>>[K]> } = {
-    event: [],
-    gap: [],
-    presence: [],
-    state: [],
-    error: [],
-  };
+  // Stored untyped so that a Subscription of some channels is assignable to one of any channel.
+  private readonly listeners: Record<keyof ListenerMap<unknown>, StoredListener[]> = { event: [], gap: [], presence: [], state: [], error: [] };
   private sequencer: Sequencer | undefined;
   private source: ItemSource | undefined;
   private chain: Promise<unknown> = Promise.resolve();
@@ -153,15 +149,16 @@ export class Subscription<M extends ChannelMap = ChannelMap, C extends string = 
    * the subscription. Returns a function that removes the listener.
    */
   on<K extends keyof ListenerMap<SubscriptionItem<M, C>>>(type: K, listener: ListenerMap<SubscriptionItem<M, C>>[K]): () => void {
-    const list = this.listeners[type] as Array<ListenerMap<SubscriptionItem<M, C>>[K]>;
-    list.push(listener);
+    const list = this.listeners[type];
+    const stored = listener as unknown as StoredListener;
+    list.push(stored);
     if ((type === 'event' || type === 'gap' || type === 'presence') && !this.pumping) {
       if (this.iterating) throw new TypeError('this subscription is being iterated; iterate it or listen, not both');
       this.pumping = true;
       void this.pump();
     }
     return () => {
-      const index = list.indexOf(listener);
+      const index = list.indexOf(stored);
       if (index !== -1) list.splice(index, 1);
     };
   }
@@ -308,7 +305,7 @@ export class Subscription<M extends ChannelMap = ChannelMap, C extends string = 
       await listener(...args);
     } catch (error) {
       const failure = error instanceof SseHubError ? error : new SseHubError(`listener failed: ${String(error)}`, 0, 'listener_error', { cause: error });
-      if (this.listeners.error.includes(listener as never)) return;
+      if (this.listeners.error.includes(listener as unknown as StoredListener)) return;
       for (const onError of [...this.listeners.error]) void this.call(onError, failure);
     }
   }

@@ -5,7 +5,7 @@ import session from 'koa-session';
 import type { Logger } from 'pino';
 import type { Broker } from './broker/broker';
 import type { Config } from './config';
-import type { Hub } from './hub';
+import type { Hub } from './hub/hub';
 import type { Metrics } from './metrics';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
@@ -13,6 +13,7 @@ import { channelRoutes } from './routes/channels';
 import { CHAT_PATHS, chatRoutes } from './routes/chat';
 import { clientAssetRoutes } from './routes/client-assets';
 import { healthRoutes } from './routes/health';
+import { streamsRoute } from './routes/streams';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -71,6 +72,7 @@ export function createApp(deps: AppDependencies): Koa {
     maxEventBytes: config.maxEventBytes,
     publishToken: config.publishToken,
   });
+  streamsRoute(router, { hub, metrics, retryMs: config.retryMs, maxStreamChannels: config.maxStreamChannels });
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   clientAssetRoutes(router);
   app.use(router.routes());

@@ -23,6 +23,8 @@ export interface Config {
   readonly maxEventBytes: number;
   readonly maxClients: number;
   readonly clientBufferBytes: number;
+  /** Most channels one `GET /streams` may name. */
+  readonly maxStreamChannels: number;
   readonly sessionKeys: readonly string[];
   /** True when SESSION_KEYS was unset and random keys were made (sessions die with the process). */
   readonly sessionKeysGenerated: boolean;
@@ -143,6 +145,7 @@ export function readConfig(env: Env): Config {
     maxEventBytes: integer(env, 'MAX_EVENT_BYTES', 65_536, 16, 64 * 1024 * 1024),
     maxClients: integer(env, 'MAX_CLIENTS', 10_000, 0, 10_000_000),
     clientBufferBytes: integer(env, 'CLIENT_BUFFER_BYTES', 1_048_576, 1024, 1024 * 1024 * 1024),
+    maxStreamChannels: integer(env, 'MAX_STREAM_CHANNELS', 16, 1, 64),
     sessionKeys: Object.freeze(keys.keys),
     sessionKeysGenerated: keys.generated,
     publishToken: env.PUBLISH_TOKEN || undefined,

@@ -11,7 +11,7 @@ import { RedisBroker } from './broker/redis-broker';
 import { createRedisConnection, describeRedisTarget, usesRedis } from './broker/redis-connection';
 import { readConfig, type Config } from './config';
 import { ConfigError } from './errors';
-import { Hub } from './hub';
+import { Hub } from './hub/hub';
 import { createLogger } from './logger';
 import { Metrics } from './metrics';
 

@@ -1,16 +1,16 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Broker } from '../broker/broker';
 import { isValidIdempotencyKey } from '../broker/idempotency';
-import { AppError, BrokerUnavailableError } from '../errors';
+import { AppError } from '../errors';
 import { assertChannel, parseResumePoint } from '../event';
-import type { Hub } from '../hub';
+import type { Hub } from '../hub/hub';
 import type { Metrics } from '../metrics';
 import { readBody } from '../middleware/body';
 import { parsePublishBody } from '../publish-body';
-import { openEventStream, refuseEventStream } from '../sse/stream';
+import { singleQueryValue } from './query';
+import { serveStream } from './serve-stream';
 
 export interface ChannelRoutesOptions {
   readonly hub: Hub;
@@ -35,23 +35,9 @@ export function channelRoutes(router: Router, options: ChannelRoutesOptions): vo
 
 function streamHandler(options: ChannelRoutesOptions): (ctx: Context, channel: string) => Promise<void> {
   return async (ctx, channelName) => {
-    const channel = assertChannel(channelName);
+    const name = assertChannel(channelName);
     const resumePoint = parseResumePoint(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
-    if (!options.hub.acceptsClients) {
-      options.metrics.clientsRefused.inc();
-      refuseEventStream(ctx, options.retryMs);
-      return;
-    }
-    const body = new PassThrough();
-    try {
-      await options.hub.connect({ channel, resumePoint, stream: body, abortConnection: () => ctx.req.socket.destroy() });
-    } catch (error) {
-      if (!(error instanceof BrokerUnavailableError)) throw error;
-      options.metrics.clientsRefused.inc();
-      refuseEventStream(ctx, options.retryMs);
-      return;
-    }
-    openEventStream(ctx, body);
+    await serveStream(ctx, options, [{ name, resumePoint }], false);
   };
 }
 
@@ -103,12 +89,6 @@ function historyHandler(options: ChannelRoutesOptions): (ctx: Context) => Promis
 function channelParam(ctx: Context): string {
   const params = (ctx as Context & { params?: Record<string, string | undefined> }).params;
   return params?.channel ?? '';
-}
-
-function singleQueryValue(ctx: Context, name: string, errorCode: string): string | undefined {
-  const value = ctx.query[name];
-  if (Array.isArray(value)) throw new AppError(400, errorCode, `give "${name}" at most once`);
-  return value;
 }
 
 function digest(value: string): Buffer {

@@ -14,6 +14,19 @@ export function encodeUnidentifiedEvent(event: string, dataJson: string): Buffer
   return Buffer.from(`event: ${event}\ndata: ${dataJson}\n\n`);
 }
 
+/** The `id:` line alone, to stand before an event's other lines (a stream's own cursor). */
+export function encodeId(id: string): Buffer {
+  return Buffer.from(`id: ${id}\n`);
+}
+
+/**
+ * An id-only block: sets the client's last event id without dispatching an event (no `data:`),
+ * so a stream that drops before its first event still resumes from where it started.
+ */
+export function encodePosition(id: string): Buffer {
+  return Buffer.from(`id: ${id}\n\n`);
+}
+
 /** A comment line; clients ignore it, proxies see traffic. */
 export function encodeComment(text: string): Buffer {
   return Buffer.from(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`);

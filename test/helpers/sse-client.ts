@@ -15,6 +15,8 @@ export class SseClient {
   readonly messages: SseMessage[] = [];
   readonly comments: string[] = [];
   readonly retries: number[] = [];
+  /** The last `id:` field seen, also from an id-only block (what a browser would resume from). */
+  lastEventId: string | undefined;
   response: IncomingMessage | undefined;
   ended = false;
   private buffer = '';
@@ -115,6 +117,7 @@ export class SseClient {
     }
     // Copies, because V8 substrings keep the whole received chunk alive.
     id = id === undefined ? undefined : fresh(id);
+    if (id !== undefined) this.lastEventId = id;
     event = fresh(event);
     if (data.length > 0) this.messages.push({ id, event, data: this.keepData ? data.join('\n') : '' });
   }

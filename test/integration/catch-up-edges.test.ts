@@ -66,7 +66,7 @@ describe('catching up after the subscriber connection dropped', () => {
         // It already has `newest` (say from another instance) and reconnects here just now.
         const body = new PassThrough();
         body.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        await server.hub.connect({ channel: 'room', resumePoint: newest.id, stream: body, abortConnection: () => body.destroy() });
+        await server.hub.connect({ channels: [{ name: 'room', resumePoint: newest.id }], multi: false, stream: body, abortConnection: () => body.destroy() });
       });
       await connected;
       await keeper.waitForMessages(2);
@@ -76,7 +76,8 @@ describe('catching up after the subscriber connection dropped', () => {
       while (!text.includes(`id: ${(next.body as { id: string }).id}\n`) && Date.now() < until) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      expect([...text.matchAll(/^id: (\d+)$/gm)].map((match) => match[1])).toEqual([(next.body as { id: string }).id]);
+      // The opening position block (the resume point), then the one new event.
+      expect([...text.matchAll(/^id: (\d+)$/gm)].map((match) => match[1])).toEqual([String(newest.id), (next.body as { id: string }).id]);
     } finally {
       keeper.close();
     }

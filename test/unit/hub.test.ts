@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { MemoryBroker } from '../../src/broker/memory-broker';
-import { Hub } from '../../src/hub';
+import { Hub } from '../../src/hub/hub';
 import { Metrics } from '../../src/metrics';
 
 interface TestStream {
@@ -54,8 +54,8 @@ describe('Hub', () => {
     const { hub, broker } = setup();
     const a = testStream();
     const b = testStream();
-    await hub.connect({ channel: 'c', resumePoint: null, stream: a.stream, abortConnection: () => undefined });
-    await hub.connect({ channel: 'c', resumePoint: null, stream: b.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: a.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: b.stream, abortConnection: () => undefined });
     const id = await publish(broker, 'c', { x: 1 });
     await nextTurn();
     await nextTurn();
@@ -69,7 +69,7 @@ describe('Hub', () => {
   it('writes the events of one event-loop turn to a client as one buffer', async () => {
     const { hub, broker } = setup();
     const client = testStream();
-    await hub.connect({ channel: 'c', resumePoint: null, stream: client.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: client.stream, abortConnection: () => undefined });
     await nextTurn();
     const before = client.chunks.length;
     const ids = await Promise.all([1, 2, 3].map((n) => publish(broker, 'c', n)));
@@ -82,18 +82,18 @@ describe('Hub', () => {
     hub.close();
   });
 
-  it('starts a stream with the retry line, then replays history after the resume point before live events', async () => {
+  it('starts a stream with the retry line and its position, then replays history after the resume point before live events', async () => {
     const { hub, broker } = setup();
     const ids = [await publish(broker, 'c', 'a'), await publish(broker, 'c', 'b'), await publish(broker, 'c', 'c')];
     const client = testStream();
-    await hub.connect({ channel: 'c', resumePoint: ids[0]!, stream: client.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: ids[0]! }], multi: false, stream: client.stream, abortConnection: () => undefined });
     const live = await publish(broker, 'c', 'd');
     await nextTurn();
     await nextTurn();
     const text = client.text();
-    expect(text.startsWith('retry: 2000\n\n')).toBe(true);
+    expect(text.startsWith(`retry: 2000\n\nid: ${ids[0]}\n\n`)).toBe(true);
     const seen = [...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
-    expect(seen).toEqual([ids[1], ids[2], live]);
+    expect(seen).toEqual([ids[0], ids[1], ids[2], live]);
     hub.close();
   });
 
@@ -101,10 +101,10 @@ describe('Hub', () => {
     const { hub, broker, metrics } = setup({ clientBufferBytes: 2048 });
     const reader = testStream();
     const stalled = testStream(false);
-    await hub.connect({ channel: 'c', resumePoint: null, stream: reader.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: reader.stream, abortConnection: () => undefined });
     await hub.connect({
-      channel: 'c',
-      resumePoint: null,
+      channels: [{ name: 'c', resumePoint: null }],
+      multi: false,
       stream: stalled.stream,
       abortConnection: () => {
         stalled.aborted = true;
@@ -117,7 +117,7 @@ describe('Hub', () => {
     await nextTurn();
     expect(stalled.aborted).toBe(true);
     expect(stalled.stream.destroyed).toBe(true);
-    expect([...reader.text().matchAll(/^id: /gm)]).toHaveLength(100);
+    expect([...reader.text().matchAll(/^data: /gm)]).toHaveLength(100);
     expect((await metrics.clientsDroppedSlow.get()).values[0]?.value).toBe(1);
     expect(hub.clientCount).toBe(1);
     hub.close();
@@ -126,7 +126,7 @@ describe('Hub', () => {
   it('forgets a client and its channel once its stream closes', async () => {
     const { hub } = setup();
     const client = testStream();
-    await hub.connect({ channel: 'gone', resumePoint: null, stream: client.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'gone', resumePoint: null }], multi: false, stream: client.stream, abortConnection: () => undefined });
     expect(hub.clientCount).toBe(1);
     expect(hub.channelCount).toBe(1);
     client.stream.destroy();
@@ -139,7 +139,7 @@ describe('Hub', () => {
   it('ends every stream on close', async () => {
     const { hub } = setup();
     const client = testStream();
-    await hub.connect({ channel: 'c', resumePoint: null, stream: client.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: client.stream, abortConnection: () => undefined });
     const ended = new Promise((resolve) => client.stream.once('end', resolve));
     hub.close();
     await ended;
@@ -165,7 +165,7 @@ describe('Hub', () => {
     await publish(broker, 'busy', big);
     await publish(broker, 'busy', big);
     const stalled = testStream(false);
-    await hub.connect({ channel: 'busy', resumePoint: first - 1, stream: stalled.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'busy', resumePoint: first - 1 }], multi: false, stream: stalled.stream, abortConnection: () => undefined });
     await nextTurn(); // the replay has read its page; these two arrive live and are held back
     await publish(broker, 'busy', big);
     await publish(broker, 'busy', big);

@@ -1,0 +1,83 @@
+interface Deadline {
+  readonly atMs: number;
+  readonly action: () => void;
+}
+
+/**
+ * Actions due at given times (credential expiry of streams), run by one timer for the whole hub
+ * that is always set for the earliest one: no timer per stream. A min-heap by time.
+ */
+export class Deadlines {
+  private readonly heap: Deadline[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private timerAtMs = Infinity;
+  private stopped = false;
+
+  /** Runs `action` at `atMs` (at once if that has passed). */
+  add(atMs: number, action: () => void): void {
+    if (this.stopped) return;
+    this.heap.push({ atMs, action });
+    this.siftUp(this.heap.length - 1);
+    this.schedule();
+  }
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.heap.length = 0;
+  }
+
+  private schedule(): void {
+    const next = this.heap[0];
+    if (!next || next.atMs >= this.timerAtMs) return;
+    clearTimeout(this.timer);
+    this.timerAtMs = next.atMs;
+    this.timer = setTimeout(() => this.runDue(), Math.max(0, next.atMs - Date.now()));
+    this.timer.unref();
+  }
+
+  private runDue(): void {
+    this.timerAtMs = Infinity;
+    const now = Date.now();
+    for (let next = this.heap[0]; next && next.atMs <= now; next = this.heap[0]) {
+      this.pop();
+      next.action();
+    }
+    this.schedule();
+  }
+
+  private pop(): void {
+    const last = this.heap.pop();
+    if (last === undefined || this.heap.length === 0) return;
+    this.heap[0] = last;
+    this.siftDown(0);
+  }
+
+  private siftUp(index: number): void {
+    const heap = this.heap;
+    for (let child = index; child > 0; ) {
+      const parent = (child - 1) >> 1;
+      if ((heap[parent] as Deadline).atMs <= (heap[child] as Deadline).atMs) return;
+      [heap[parent], heap[child]] = [heap[child] as Deadline, heap[parent] as Deadline];
+      child = parent;
+    }
+  }
+
+  private siftDown(index: number): void {
+    const heap = this.heap;
+    for (let parent = index; ; ) {
+      const left = parent * 2 + 1;
+      const right = left + 1;
+      let smallest = parent;
+      if (left < heap.length && (heap[left] as Deadline).atMs < (heap[smallest] as Deadline).atMs) smallest = left;
+      if (right < heap.length && (heap[right] as Deadline).atMs < (heap[smallest] as Deadline).atMs) smallest = right;
+      if (smallest === parent) return;
+      [heap[parent], heap[smallest]] = [heap[smallest] as Deadline, heap[parent] as Deadline];
+      parent = smallest;
+    }
+  }
+}

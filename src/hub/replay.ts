@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { Broker, HistoryPage } from '../broker/broker';
+import type { Metrics } from '../metrics';
+import type { HubChannel } from './channel';
+import { ChannelFrame } from './frames';
+import type { Subscription } from './subscription';
+
+export interface ReplayContext {
+  readonly broker: Broker;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+/** Events per history read while replaying; the stream must take one page before the next. */
+export const REPLAY_PAGE_EVENTS = 200;
+
+/**
+ * Sends one channel's history after the resume point to one stream, in pages, waiting for the
+ * stream to take each one (so a wave of reconnects holds at most a page per stream), then the
+ * live items queued meanwhile, then moves the subscription to the channel's live set. A resume
+ * point that history cannot honour gets a `hub.gap` notice first. If history is unreachable the
+ * stream is ended: the client retries.
+ */
+export async function replayThenLive(channel: HubChannel, subscription: Subscription, resumePoint: number, context: ReplayContext): Promise<void> {
+  const client = subscription.client;
+  const read = (after: number): Promise<HistoryPage> => context.broker.history(channel.name, { after, limit: REPLAY_PAGE_EVENTS });
+  const writeGap = (lastEventId: number, firstAvailableId: number | null): void => {
+    const notice = ChannelFrame.gap(channel.name, lastEventId, firstAvailableId, 0);
+    client.write(client.multi ? notice.multi : notice.single);
+  };
+  try {
+    // Let the route hand the stream to Koa first: unpiped bytes would count as a slow client.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    let page = await read(resumePoint);
+    const { firstId, lastId } = page;
+    const gap = resumePoint > 0 && (firstId === null || lastId === null || resumePoint < firstId - 1 || resumePoint > lastId);
+    if (gap) {
+      writeGap(resumePoint, firstId);
+      if (lastId !== null && resumePoint > lastId) page = await read(0);
+    } else {
+      subscription.lastSentKey = resumePoint;
+    }
+    for (;;) {
+      if (client.closed) return;
+      const last = page.events[page.events.length - 1];
+      if (!last) break;
+      client.writeItems(
+        subscription,
+        page.events.map((event) => ChannelFrame.event(channel.name, event)),
+      );
+      context.metrics.eventsReplayed.inc(page.events.length);
+      if (page.events.length < REPLAY_PAGE_EVENTS) break;
+      await client.drained();
+      page = await read(last.id);
+      // Trimmed while this stream read the previous pages: say so before going on.
+      if (page.firstId !== null && page.firstId > last.id + 1) writeGap(last.id, page.firstId);
+    }
+    goLive(channel, subscription);
+  } catch (error) {
+    context.logger.warn({ err: error, channel: channel.name }, 'replay failed; ending stream');
+    client.end();
+  }
+}
+
+/** Sends what arrived live during the replay (minus what history already gave), then goes live. */
+function goLive(channel: HubChannel, subscription: Subscription): void {
+  const queued = subscription.replayQueue ?? [];
+  subscription.replayQueue = null;
+  subscription.client.writeItems(
+    subscription,
+    queued.filter((item) => item.key > subscription.lastSentKey),
+  );
+  if (subscription.client.closed) return;
+  channel.replaying.delete(subscription);
+  channel.live.add(subscription);
+}

@@ -1,0 +1,36 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { AppError } from '../errors';
+import { assertChannel } from '../event';
+import { parseCursor } from '../hub/cursor';
+import { serveStream, type StreamServingOptions } from './serve-stream';
+import { singleQueryValue } from './query';
+
+export interface StreamsRouteOptions extends StreamServingOptions {
+  readonly maxStreamChannels: number;
+}
+
+/**
+ * `GET /streams?channel=a&channel=b`: several channels on one stream, each event's id the
+ * stream's cursor, resumed from `Last-Event-ID` or `lastEventId` (header wins).
+ */
+export function streamsRoute(router: Router, options: StreamsRouteOptions): void {
+  router.get('/streams', async (ctx) => {
+    const names = requestedChannels(ctx, options.maxStreamChannels);
+    const cursor = parseCursor(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
+    // Entries for channels not on the stream are ignored; a channel without one starts live.
+    const channels = names.map((name) => ({ name, resumePoint: cursor?.get(name) ?? null }));
+    await serveStream(ctx, options, channels, true);
+  });
+}
+
+function requestedChannels(ctx: Context, maxChannels: number): string[] {
+  const given = ctx.query.channel;
+  const names = [...new Set(given === undefined ? [] : Array.isArray(given) ? given : [given])];
+  if (names.length === 0) throw new AppError(400, 'invalid_channel', 'name at least one channel: /streams?channel=a&channel=b');
+  for (const name of names) assertChannel(name);
+  if (names.length > maxChannels) {
+    throw new AppError(400, 'too_many_channels', `a stream may follow at most ${maxChannels} channels (MAX_STREAM_CHANNELS)`);
+  }
+  return names;
+}

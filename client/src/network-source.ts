@@ -36,7 +36,10 @@ export class NetworkSource {
   private renewPending = false;
   private everOpened = false;
 
-  constructor(private readonly options: NetworkSourceOptions) {}
+  constructor(private readonly options: NetworkSourceOptions) {
+    // A read in progress ends at once, rather than at the next chunk or heartbeat.
+    options.signal.addEventListener('abort', () => this.close(), { once: true });
+  }
 
   /**
    * The next non-empty batch of items, in stream order. Rejects with the typed error that ends

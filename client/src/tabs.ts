@@ -111,7 +111,10 @@ class TabSource implements ItemSource {
       .request(this.name, { signal: this.context.signal }, async () => {
         if (this.context.signal.aborted) return;
         this.leadership = leadership;
-        await this.lead(leadership.signal);
+        // Settles as soon as leadership is given up (in the same task as a `freeze` event), not
+        // when the stream's teardown finishes: a tab about to freeze must release the lock first.
+        const givenUp = new Promise<void>((resolve) => leadership.signal.addEventListener('abort', () => resolve(), { once: true }));
+        await Promise.race([this.lead(leadership.signal), givenUp]);
         this.leadership = undefined;
       })
       .catch(() => undefined)

@@ -13,6 +13,8 @@ class Consumer {
   readonly lines: string[] = [];
   private readonly child: ChildProcess;
   private partial = '';
+  /** What it printed on stderr (its connection states), for the failure message. */
+  stderr = '';
 
   constructor(url: string, cursorFile: string, channels: string[]) {
     this.child = spawn(process.execPath, [SCRIPT, url, cursorFile, ...channels], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -22,15 +24,16 @@ class Consumer {
       this.partial = lines.pop() ?? '';
       this.lines.push(...lines);
     });
-    this.child.stderr!.resume();
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
   }
 
-  async stop(signal: NodeJS.Signals): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    const exited = once(this.child, 'exit') as Promise<[number | null]>;
+  /** Sends `signal` and resolves with how it exited: its code, or the signal that ended it. */
+  async stop(signal: NodeJS.Signals): Promise<number | string> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode ?? `already ended by ${this.child.signalCode}: ${this.stderr}`;
+    const exited = once(this.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     this.child.kill(signal);
-    const [code] = await exited;
-    return code;
+    const [code, ended] = await exited;
+    return code ?? `ended by ${ended}: ${this.stderr}`;
   }
 }
 
@@ -56,16 +59,17 @@ describe('the example Node consumer (client/examples/consume.mjs)', () => {
       writeFileSync(cursorFile, 'orders.eu=0,user.42=0\n');
       const first = new Consumer(hub.url, cursorFile, ['orders.eu', 'user.42']);
       consumers.push(first);
-      // Publishing goes on while the consumer is stopped and restarted.
+      // Publishing goes on while the consumer is stopped, and more is published while it is down.
       const publishing = (async () => {
-        for (let n = 0; n < 40; n++) await publish(hub.url, n % 2 === 0 ? 'orders.eu' : 'user.42', { n });
+        for (let n = 0; n < 20; n++) await publish(hub.url, n % 2 === 0 ? 'orders.eu' : 'user.42', { n });
       })();
       await until(() => first.lines.length >= 10, 'the first run to print 10 events');
       expect(await first.stop('SIGTERM')).toBe(0);
       const printedBefore = first.lines.length;
       expect(readFileSync(cursorFile, 'utf8')).toMatch(/^orders\.eu=\d+,user\.42=\d+\n$/);
-
       await publishing;
+      for (let n = 20; n < 40; n++) await publish(hub.url, n % 2 === 0 ? 'orders.eu' : 'user.42', { n });
+
       const second = new Consumer(hub.url, cursorFile, ['orders.eu', 'user.42']);
       consumers.push(second);
       await until(() => printedBefore + second.lines.length >= 40, 'the second run to print the rest');

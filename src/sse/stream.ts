@@ -22,9 +22,14 @@ export function openEventStream(ctx: Context, stream: PassThrough): void {
   socket.setTimeout(0);
   socket.setNoDelay(true);
   socket.setKeepAlive(true);
-  ctx.status = 200;
-  ctx.set(SSE_HEADERS);
-  ctx.body = stream;
+  // Koa would pipe the body with stream.pipeline() and watch the response twice with
+  // on-finished: about 30 closures and listeners per open stream, held for its whole life. A
+  // plain pipe and one close listener do the same job for a body that never ends by itself.
+  ctx.respond = false;
+  const res = ctx.res;
+  res.writeHead(200, SSE_HEADERS);
+  stream.pipe(res);
+  res.once('close', () => stream.destroy());
 }
 
 /**

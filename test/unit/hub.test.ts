@@ -178,4 +178,50 @@ describe('Hub', () => {
     expect((await metrics.clientsConnected.get()).values[0]?.value).toBe(0);
     hub.close();
   });
+
+  it('shares the encoded bytes of an event between multi-channel streams whose cursors agree, one cursor line each otherwise', async () => {
+    const { hub, broker } = setup();
+    const [one, two, other] = [testStream(), testStream(), testStream()];
+    const connect = (stream: PassThrough, names: string[]): Promise<unknown> =>
+      hub.connect({ channels: names.map((name) => ({ name, resumePoint: null })), multi: true, stream, abortConnection: () => undefined });
+    await connect(one.stream, ['m', 'n']);
+    await connect(two.stream, ['n', 'm']);
+    await connect(other.stream, ['m', 'o']);
+    const id = await publish(broker, 'm', 1);
+    await nextTurn();
+    await nextTurn();
+    const last = (stream: TestStream): Buffer | undefined => stream.chunks[stream.chunks.length - 1];
+    expect(last(one)).toBe(last(two));
+    expect(last(one)?.toString()).toBe(`id: m=${id},n=0\nevent: message\ndata: {"channel":"m","id":"${id}","data":1}\n\n`);
+    expect(last(other)?.toString()).toBe(`id: m=${id},o=0\nevent: message\ndata: {"channel":"m","id":"${id}","data":1}\n\n`);
+    hub.close();
+  });
+
+  it('sends hub.reauth at half of a short credential life and ends the stream at expiry', async () => {
+    const { hub } = setup();
+    const client = testStream();
+    const expiresAtMs = Date.now() + 300;
+    await hub.connect({ channels: [{ name: 'private', resumePoint: null }], multi: false, stream: client.stream, abortConnection: () => undefined, expiresAtMs });
+    await new Promise((resolve) => client.stream.once('end', resolve));
+    const text = client.text();
+    expect(text).toContain(`event: hub.reauth\ndata: {"expiresAt":"${new Date(expiresAtMs).toISOString()}"}\n\n`);
+    expect(text.indexOf('hub.reauth')).toBeGreaterThan(text.indexOf('id: 0'));
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAtMs);
+    expect(hub.clientCount).toBe(0);
+    hub.close();
+  });
+
+  it('broadcasts an id-less frame once to every stream following the channel', async () => {
+    const { hub } = setup();
+    const [single, multi, elsewhere] = [testStream(), testStream(), testStream()];
+    await hub.connect({ channels: [{ name: 'room', resumePoint: null }], multi: false, stream: single.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'room', resumePoint: null }, { name: 'lobby', resumePoint: null }], multi: true, stream: multi.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'lobby', resumePoint: null }], multi: false, stream: elsewhere.stream, abortConnection: () => undefined });
+    hub.broadcast('room', Buffer.from('event: hub.join\ndata: {}\n\n'));
+    await nextTurn();
+    expect(single.text().match(/hub\.join/g)).toHaveLength(1);
+    expect(multi.text().match(/hub\.join/g)).toHaveLength(1);
+    expect(elsewhere.text()).not.toContain('hub.join');
+    hub.close();
+  });
 });

@@ -1,4 +1,5 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { waitForIds, waitForState } from '../helpers/chat-browser';
 import { startTestServer } from '../helpers/test-server';
 import { consecutive, ensureClientBuilt, until } from './client-helpers';
 
@@ -128,6 +129,24 @@ describe('share: "tabs" in Chromium', () => {
         expect(ids).toEqual(consecutive(ids[0]!, 20));
       }
     }
+  });
+
+  it('two tabs of the chat page hold one connection between them and both show a new message', async () => {
+    const tabs = [await context.newPage(), await context.newPage()];
+    for (const tab of tabs) {
+      tab.setDefaultTimeout(15_000);
+      await tab.goto(hub.url);
+      await waitForState(tab, 'connected');
+    }
+    expect(hub.hub.clientCount).toBe(1);
+    const response = await fetch(`${hub.url}/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'seen by both tabs' }),
+    });
+    const { id } = (await response.json()) as { id: string };
+    for (const tab of tabs) await waitForIds(tab, [id]);
+    expect(hub.hub.clientCount).toBe(1);
   });
 });
 

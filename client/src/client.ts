@@ -1,6 +1,7 @@
 import { isChannelName } from './cursor.js';
 import { publish, type PublishOptions, type PublishResult } from './publish.js';
-import { networkSource, Subscription, type SourceFactory, type SubscribeOptions } from './subscription.js';
+import type { SourceFactory } from './source.js';
+import { networkSource, Subscription, type SubscribeOptions } from './subscription.js';
 import { tabSource } from './tabs.js';
 import { Transport, type HistoryEvent, type TransportOptions } from './transport.js';
 import type { ChannelMap, SchemaMap } from './types.js';

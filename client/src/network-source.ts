@@ -1,32 +1,15 @@
-import type { Backoff } from './backoff.js';
-import { AbortedError, type SseHubError } from './errors.js';
+import { AbortedError } from './errors.js';
 import { StreamConnection, type EndReason } from './stream-connection.js';
-import type { Transport } from './transport.js';
-import type { ConnectionState } from './types.js';
+import type { ItemSource, SequencedItem, SourceContext } from './source.js';
 import { wakeableDelay } from './wake.js';
 import type { WireItem } from './wire.js';
-
-export interface NetworkSourceOptions {
-  readonly transport: Transport;
-  readonly channels: readonly string[];
-  /** The cursor to connect from, asked at each connect. */
-  readonly cursor: () => string;
-  readonly backoff: Backoff;
-  /** A read that gets nothing (no event, no heartbeat) for this long reconnects. */
-  readonly watchdogMs: number;
-  readonly signal: AbortSignal;
-  readonly onState: (state: ConnectionState, error?: SseHubError) => void;
-}
-
-/** Items that matter to the sequencer; `retry:`, `hub.reauth` and heartbeats are handled here. */
-export type SequencedItem = Exclude<WireItem, { type: 'retry' } | { type: 'reauth' } | { type: 'heartbeat' }>;
 
 /**
  * The stream of one subscription across connections: connects (and reconnects with backoff),
  * reads only when asked, renews credentials on `hub.reauth` or a first 401, and reconnects
  * from the cursor when the stream ends, fails, or goes silent past the watchdog.
  */
-export class NetworkSource {
+export class NetworkSource implements ItemSource {
   private connection: StreamConnection | undefined;
   private delayMs = 0;
   private primed = false;
@@ -36,7 +19,7 @@ export class NetworkSource {
   private renewPending = false;
   private everOpened = false;
 
-  constructor(private readonly options: NetworkSourceOptions) {
+  constructor(private readonly options: SourceContext) {
     // A read in progress ends at once, rather than at the next chunk or heartbeat.
     options.signal.addEventListener('abort', () => this.close(), { once: true });
   }

@@ -2,8 +2,10 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { formatCursor, parseCursor } from './cursor.js';
 import type { CursorStore } from './cursor-store.js';
 import { AbortedError, SseHubError, ValidationError } from './errors.js';
-import { NetworkSource, type SequencedItem } from './network-source.js';
+import { Listeners } from './listeners.js';
+import { NetworkSource } from './network-source.js';
 import { HISTORY_PAGE_LIMIT, Sequencer, type Delivery } from './sequencer.js';
+import type { ItemSource, SourceFactory } from './source.js';
 import type { Transport } from './transport.js';
 import type {
   ChannelMap,
@@ -36,33 +38,12 @@ export interface SubscribeOptions {
   readonly backoff?: BackoffOptions;
 }
 
-/** Where a subscription's items come from: its own stream, or another tab's (`share: 'tabs'`). */
-export interface ItemSource {
-  next(): Promise<SequencedItem[]>;
-  suspend(): void;
-  reconnect(): void;
-  close(): void;
-}
-
-/** What the subscription hands to a source when it is created. */
-export interface SourceContext {
-  readonly transport: Transport;
-  readonly channels: readonly string[];
-  readonly cursor: () => string;
-  readonly backoff: Backoff;
-  readonly watchdogMs: number;
-  readonly signal: AbortSignal;
-  readonly onState: (state: ConnectionState, error?: SseHubError) => void;
-}
-
-export type SourceFactory = (context: SourceContext) => ItemSource;
-
 type Listener<T extends unknown[]> = (...args: T) => void | Promise<void>;
-type StoredListener = (...args: unknown[]) => void | Promise<void>;
-interface ListenerMap<I> {
-  event: Listener<[I]>;
-  gap: Listener<[I]>;
-  presence: Listener<[I]>;
+/** What `on(kind, listener)` passes to each kind of listener. */
+export interface ListenerMap<M extends ChannelMap, C extends string> {
+  event: Listener<[EventItemOf<M, C>]>;
+  gap: Listener<[GapItem<C>]>;
+  presence: Listener<[PresenceItem<C>]>;
   state: Listener<[ConnectionState, SseHubError | undefined]>;
   error: Listener<[SseHubError]>;
 }
@@ -84,8 +65,8 @@ export class Subscription<M extends ChannelMap = ChannelMap, C extends string = 
   private readonly delivered = new Map<string, string>();
   private readonly queue: Delivery[] = [];
   private readonly abort = new AbortController();
-  // Stored untyped so that a Subscription of some channels is assignable to one of any channel.
-  private readonly listeners: Record<keyof ListenerMap<unknown>, StoredListener[]> = { event: [], gap: [], presence: [], state: [], error: [] };
+  // Untyped inside, so that a Subscription of some channels is assignable to one of any channel.
+  private readonly listeners = new Listeners<keyof ListenerMap<ChannelMap, string>>();
   private sequencer: Sequencer | undefined;
   private source: ItemSource | undefined;
   private chain: Promise<unknown> = Promise.resolve();
@@ -148,19 +129,14 @@ export class Subscription<M extends ChannelMap = ChannelMap, C extends string = 
    * awaited before the next item: backpressure), `state` changes, and the `error` that ended
    * the subscription. Returns a function that removes the listener.
    */
-  on<K extends keyof ListenerMap<SubscriptionItem<M, C>>>(type: K, listener: ListenerMap<SubscriptionItem<M, C>>[K]): () => void {
-    const list = this.listeners[type];
-    const stored = listener as unknown as StoredListener;
-    list.push(stored);
+  on<K extends keyof ListenerMap<M, C>>(type: K, listener: ListenerMap<M, C>[K]): () => void {
+    const remove = this.listeners.add(type, listener);
     if ((type === 'event' || type === 'gap' || type === 'presence') && !this.pumping) {
       if (this.iterating) throw new TypeError('this subscription is being iterated; iterate it or listen, not both');
       this.pumping = true;
       void this.pump();
     }
-    return () => {
-      const index = list.indexOf(stored);
-      if (index !== -1) list.splice(index, 1);
-    };
+    return remove;
   }
 
   /** Stops: releases the connection, saves the cursor, ends the iteration. Idempotent. */
@@ -284,34 +260,21 @@ export class Subscription<M extends ChannelMap = ChannelMap, C extends string = 
         this.chain = next.catch(() => undefined);
         result = await next;
       } catch (error) {
-        for (const listener of [...this.listeners.error]) await this.call(listener, error as SseHubError);
+        await this.listeners.emit('error', error);
         return;
       }
       if (result.done === true) return;
-      const item = result.value;
-      for (const listener of [...this.listeners[item.kind]]) await this.call(listener, item);
+      await this.listeners.emit(result.value.kind, result.value);
     }
   }
 
   private setState(state: ConnectionState, error?: SseHubError): void {
     if (this.currentState === state && error === undefined) return;
     this.currentState = state;
-    for (const listener of [...this.listeners.state]) void this.call(listener, state, error);
-  }
-
-  /** A listener that throws or rejects is reported to the `error` listeners; the others still run. */
-  private async call<T extends unknown[]>(listener: Listener<T>, ...args: T): Promise<void> {
-    try {
-      await listener(...args);
-    } catch (error) {
-      const failure = error instanceof SseHubError ? error : new SseHubError(`listener failed: ${String(error)}`, 0, 'listener_error', { cause: error });
-      if (this.listeners.error.includes(listener as unknown as StoredListener)) return;
-      for (const onError of [...this.listeners.error]) void this.call(onError, failure);
-    }
+    void this.listeners.emit('state', state, error);
   }
 }
 
 /** The default source: the subscription's own `GET /streams`. */
 export const networkSource: SourceFactory = (context) => new NetworkSource(context);
 
-export type { EventItemOf };

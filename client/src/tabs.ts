@@ -1,7 +1,7 @@
 import { parseCursor, formatCursor } from './cursor.js';
 import { AbortedError, SseHubError } from './errors.js';
-import { NetworkSource, type SequencedItem } from './network-source.js';
-import type { ItemSource, SourceContext, SourceFactory } from './subscription.js';
+import { NetworkSource } from './network-source.js';
+import type { ItemSource, SequencedItem, SourceContext, SourceFactory } from './source.js';
 import type { ConnectionState } from './types.js';
 
 /**

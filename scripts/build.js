@@ -20,11 +20,15 @@ function buildServer() {
 
 function buildClient() {
   const outDir = path.join(root, 'client', 'dist');
-  fs.rmSync(outDir, { recursive: true, force: true });
-  execFileSync(process.execPath, [tsc, '-p', path.join('client', 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
+  // Built beside and then moved in, so a server (or test) reading client/dist never sees half of it.
+  const staging = `${outDir}.${process.pid}.tmp`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  execFileSync(process.execPath, [tsc, '-p', path.join('client', 'tsconfig.json'), '--outDir', staging], { cwd: root, stdio: 'inherit' });
   // client/src is CommonJS to the repository's own tools (jest, the root typecheck); the build's
   // output is ESM, and this marker makes Node load it as such.
-  fs.writeFileSync(path.join(outDir, 'package.json'), '{\n  "type": "module"\n}\n');
+  fs.writeFileSync(path.join(staging, 'package.json'), '{\n  "type": "module"\n}\n');
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.renameSync(staging, outDir);
 }
 
 if (!process.argv.includes('--client')) buildServer();

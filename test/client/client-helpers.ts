@@ -1,16 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Subscription, SubscriptionItem } from '../../client/src/index.js';
-
-const ROOT = join(__dirname, '..', '..');
-
-/** Builds client/dist when it is missing (CI builds before testing; a fresh clone may not have). */
-export function ensureClientBuilt(): void {
-  if (!existsSync(join(ROOT, 'client', 'dist', 'index.js'))) {
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.js'), '--client'], { cwd: ROOT, stdio: 'ignore' });
-  }
-}
 
 /** Resolves when `check` holds, testing it again every few milliseconds; rejects after `timeoutMs`. */
 export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '../helpers/test-server';
-import { consecutive, ensureClientBuilt, until } from './client-helpers';
+import { ensureClientBuilt } from '../helpers/client-build';
+import { consecutive, until } from './client-helpers';
 
 const SCRIPT = join(__dirname, '..', '..', 'client', 'examples', 'consume.mjs');
 

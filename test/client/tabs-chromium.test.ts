@@ -1,7 +1,8 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { waitForIds, waitForState } from '../helpers/chat-browser';
 import { startTestServer } from '../helpers/test-server';
-import { consecutive, ensureClientBuilt, until } from './client-helpers';
+import { ensureClientBuilt } from '../helpers/client-build';
+import { consecutive, until } from './client-helpers';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 let channels: string[] = [];

@@ -1,6 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { ensureClientBuilt } from '../helpers/client-build';
 import { ChatBrowser, PHONE, listItems, send, signIn, waitForIds, waitForState, waitForText } from '../helpers/chat-browser';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { startTestServer } from '../helpers/test-server';
@@ -18,6 +19,8 @@ let server: Server;
 
 beforeAll(async () => {
   await mkdir(OUTPUT_DIR, { recursive: true });
+  // The page streams with @ssehub/client, which the hub serves from client/dist.
+  ensureClientBuilt();
   server = await startTestServer('redis', SERVER_ENV);
   browser = await ChatBrowser.launch();
 });

@@ -3,8 +3,13 @@
 // and Redis layout, and nothing else (no framework, no metrics, no stream layers). One ioredis
 // command connection, one subscriber, and literally the hub's publish.lua. Each live event is
 // encoded once into a Buffer that is written to every response.
+// `GET /streams?channel=a&channel=b…` (shared/API.md) is the same writer for several channels:
+// live only, each event's `event:`/`data:` envelope encoded once and shared, and per stream only
+// its cursor line (`id: a=1,b=2`, names in byte order), one cork per write.
 //
-// Env: PORT (0 = free), HOST, REDIS_URL, REDIS_PREFIX, HISTORY_SIZE, RETRY_MS.
+// Env: PORT (0 = free), HOST, REDIS_URL, REDIS_PREFIX, HISTORY_SIZE, RETRY_MS;
+//      BASELINE_PATTERN=1 subscribes once with a pattern (PSUBSCRIBE prefix:live:*) instead of
+//      once per channel (the many-channels scenario's baseline).
 // Prints one JSON line {"address": "http://host:port"} once listening, like the hub.
 'use strict';
 const http = require('node:http');
@@ -40,8 +45,13 @@ const command = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', red
 const subscriber = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', redisOptions);
 command.on('error', () => undefined);
 subscriber.on('error', () => undefined);
+const PATTERN = process.env.BASELINE_PATTERN === '1';
+const subscribed = PATTERN ? subscriber.psubscribe(`${livePrefix}*`) : subscriber.ping();
 
-/** channel name → { clients: Set<res>, replaying: Map<res, Buffer-with-id[]>, ready: Promise } */
+/**
+ * channel name → { clients: Set<res>, replaying: Map<res, Buffer-with-id[]>, ready: Promise,
+ * multi: Set<{res, slot, cursor, positions}> } (multi: the /streams that follow the channel)
+ */
 const channels = new Map();
 
 function keysOf(channel) {
@@ -58,11 +68,14 @@ function frameOf(stored) {
   };
 }
 
-subscriber.on('message', (name, message) => {
-  const channel = channels.get(name.slice(livePrefix.length));
+function onMessage(name, message) {
+  const channelName = name.slice(livePrefix.length);
+  const channel = channels.get(channelName);
   if (!channel) return;
-  const frame = frameOf(message.slice(message.indexOf(' ') + 1));
+  const stored = message.slice(message.indexOf(' ') + 1);
+  const frame = frameOf(stored);
   if (!frame) return;
+  if (channel.multi.size > 0) writeMulti(channel, channelName, stored, frame.id);
   for (const res of channel.clients) {
     // A resumed client may already have this event from its history read (the reply can overtake
     // the pub/sub message), so it skips ids up to what it was sent.
@@ -70,12 +83,31 @@ subscriber.on('message', (name, message) => {
     res.write(frame.buffer);
   }
   for (const queue of channel.replaying.values()) queue.push(frame);
-});
+}
+subscriber.on('message', onMessage);
+subscriber.on('pmessage', (_pattern, name, message) => onMessage(name, message));
+
+/** One event to every /streams member of its channel: the envelope once, a cursor line each. */
+function writeMulti(channel, name, stored, id) {
+  const head = STORED_HEAD.exec(stored);
+  const shared = Buffer.from(`event: ${head[2]}\ndata: {"channel":"${name}","id":"${head[1]}","data":${stored.slice(head[0].length, -1)}}\n\n`);
+  for (const member of channel.multi) {
+    // Skips what the stream's starting position already covers (the reply can overtake pub/sub).
+    if (id <= member.positions[member.slot]) continue;
+    member.positions[member.slot] = id;
+    member.cursor[member.slot] = `${name}=${id}`;
+    member.res.cork();
+    member.res.write(`id: ${member.cursor.join(',')}\n`);
+    member.res.write(shared);
+    member.res.uncork();
+  }
+}
 
 function channelFor(name) {
   let channel = channels.get(name);
   if (!channel) {
-    channel = { clients: new Set(), replaying: new Map(), ready: subscriber.subscribe(livePrefix + name) };
+    const ready = PATTERN ? subscribed : subscriber.subscribe(livePrefix + name);
+    channel = { clients: new Set(), replaying: new Map(), multi: new Set(), ready };
     channels.set(name, channel);
   }
   return channel;
@@ -129,6 +161,27 @@ async function stream(req, res, name) {
   channel.clients.add(res);
 }
 
+/** `GET /streams`, live only: starts each channel at its newest id, sent as the priming cursor. */
+async function streamMany(req, res, names) {
+  const sorted = [...new Set(names)].sort();
+  const joined = sorted.map(channelFor);
+  await Promise.all(joined.map((channel) => channel.ready));
+  const newest = await command.mget(sorted.map((name) => keysOf(name).counter));
+  if (req.socket.destroyed) return;
+  const positions = newest.map((value) => Number(value ?? 0));
+  const cursor = sorted.map((name, slot) => `${name}=${positions[slot]}`);
+  req.socket.setNoDelay(true);
+  req.socket.setTimeout(0);
+  res.writeHead(200, SSE_HEADERS);
+  res.write(retryFrame);
+  res.write(`id: ${cursor.join(',')}\n\n`);
+  const members = joined.map((channel, slot) => ({ channel, member: { res, slot, cursor, positions } }));
+  for (const { channel, member } of members) channel.multi.add(member);
+  res.on('close', () => {
+    for (const { channel, member } of members) channel.multi.delete(member);
+  });
+}
+
 function publish(req, res, name) {
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
@@ -166,6 +219,14 @@ function reply(res, status, text) {
 }
 
 const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url.startsWith('/streams?')) {
+    const names = new URLSearchParams(req.url.slice('/streams?'.length)).getAll('channel');
+    if (names.length === 0 || !names.every((name) => CHANNEL.test(name))) {
+      return reply(res, 400, '{"error":{"code":"invalid_channel","message":"bad channel"}}');
+    }
+    streamMany(req, res, names).catch(() => res.destroy());
+    return;
+  }
   const match = /^\/channels\/([^/?]+)\/(stream|events)(?:\?.*)?$/.exec(req.url);
   if (!match || !CHANNEL.test(match[1])) return reply(res, 404, '{"error":{"code":"not_found","message":"no route"}}');
   if (match[2] === 'stream' && req.method === 'GET') {
@@ -180,7 +241,7 @@ server.requestTimeout = 0;
 server.headersTimeout = 60_000;
 server.keepAliveTimeout = 5000;
 
-Promise.all([command.ping(), subscriber.ping()]).then(() => {
+Promise.all([command.ping(), subscribed]).then(() => {
   server.listen(port, host, () => {
     const address = server.address();
     process.stdout.write(`${JSON.stringify({ msg: 'baseline listening', address: `http://${host}:${address.port}` })}\n`);

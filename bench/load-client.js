@@ -6,6 +6,9 @@
 // (a jump is loss, a repeat is a duplicate, a step back is reordering). Publishers embed
 // `"t": <wall-clock ms with µs precision>` in the data; receipt − t is the delivery latency.
 //
+// A multi-channel stream (`GET /streams`) is checked per channel of the envelope in `data`
+// ({"channel","id","data"}), and its cursor line must hold that channel's new id.
+//
 // Requests: {seq, cmd, ...args}; answers: {seq, ok, result | error}. Commands: connect, reset,
 // stats, waitFor, verify, close, publish, ping.
 'use strict';
@@ -62,19 +65,45 @@ const SIZE = 0;
 const DATA = 1;
 const CRLF = 2;
 
-/** One SSE stream on a raw socket, with its own ordering check and reconnect. */
-class Stream {
-  constructor(pool, index, resumeId) {
-    this.pool = pool;
-    this.index = index;
-    this.resumeId = resumeId;
+/** One channel as seen by one stream: its position and the ordering check's state. */
+class Track {
+  constructor(channel) {
+    this.channel = channel;
     this.firstId = 0;
-    this.lastId = 0;
+    /** The newest id received or announced (priming block); null until the first of either. */
+    this.position = null;
     this.count = 0;
     this.caughtUpAt = 0;
+  }
+}
+
+/**
+ * One SSE stream on a raw socket, with its own ordering check per channel and its own reconnect.
+ * `spec`: {channel} for `GET /channels/:channel/stream`, or {channels: [...]} for
+ * `GET /streams?channel=…` (envelope data, cursor id: ids are checked per channel of the envelope).
+ */
+class Stream {
+  constructor(pool, index, spec, resumeId) {
+    this.pool = pool;
+    this.index = index;
+    this.multi = spec.channels !== undefined;
+    this.tracks = new Map();
+    for (const channel of this.multi ? spec.channels : [spec.channel]) this.tracks.set(channel, new Track(channel));
+    this.single = this.multi ? null : this.tracks.get(spec.channel);
+    this.path = this.multi
+      ? `/streams?${spec.channels.map((channel) => `channel=${encodeURIComponent(channel)}`).join('&')}`
+      : `/channels/${spec.channel}/stream`;
+    this.resumeId = resumeId;
+    /** The last `id:` line (a cursor) of a multi-channel stream: its Last-Event-ID on reconnect. */
+    this.cursor = null;
     this.closedByUs = false;
     this.onConnected = null;
     this.open();
+  }
+
+  lastEventId() {
+    if (this.multi) return this.cursor;
+    return this.single.position !== null ? this.single.position : this.resumeId;
   }
 
   open() {
@@ -86,13 +115,13 @@ class Stream {
     this.remaining = 0;
     this.crlfLeft = 0;
     this.pending = '';
-    const resume = this.lastId > 0 ? this.lastId : this.resumeId;
+    const resume = this.lastEventId();
     const socket = net.connect(this.pool.port, this.pool.host);
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('connect', () => {
       socket.write(
-        `GET /channels/${this.pool.channel}/stream HTTP/1.1\r\nHost: ${this.pool.host}:${this.pool.port}\r\n` +
+        `GET ${this.path} HTTP/1.1\r\nHost: ${this.pool.host}:${this.pool.port}\r\n` +
           `Accept: text/event-stream\r\n${resume === null ? '' : `Last-Event-ID: ${resume}\r\n`}\r\n`,
       );
     });
@@ -181,6 +210,7 @@ class Stream {
     }
   }
 
+  /** Splits the text into blocks (ending with a blank line) and checks each event. */
   onText(text) {
     const pool = this.pool;
     const pending = this.pending.length === 0 ? text : this.pending + text;
@@ -189,17 +219,23 @@ class Stream {
     let end;
     let now = 0;
     while ((end = pending.indexOf('\n\n', pos)) !== -1) {
-      if (pending.startsWith('id: ', pos)) {
-        let id = 0;
-        let i = pos + 4;
-        for (let c = pending.charCodeAt(i); c >= 48 && c <= 57; c = pending.charCodeAt(++i)) id = id * 10 + (c - 48);
-        this.check(id);
-        const t = pending.indexOf('"t":', i);
-        if (t !== -1 && t < end) {
-          if (now === 0) now = nowMs();
-          pool.latency.add(now - parseFloat(pending.substr(t + 4, 24)));
+      const idAt = fieldAt(pending, 'id: ', pos, end);
+      if (idAt !== -1) {
+        const lineEnd = pending.indexOf('\n', idAt);
+        const dataAt = fieldAt(pending, 'data: ', pos, end);
+        if (dataAt === -1) {
+          // The priming block (id only, no data): the position the stream starts from.
+          this.prime(pending.slice(idAt + 4, lineEnd));
+        } else {
+          if (this.multi) this.checkEnvelope(pending.slice(idAt + 4, lineEnd), pending, dataAt + 6);
+          else this.check(this.single, readInteger(pending, idAt + 4));
+          const t = pending.indexOf('"t":', dataAt);
+          if (t !== -1 && t < end) {
+            if (now === 0) now = nowMs();
+            pool.latency.add(now - parseFloat(pending.substr(t + 4, 24)));
+          }
         }
-      } else if (pending.startsWith('event: hub.gap', pos)) {
+      } else if (fieldAt(pending, 'event: hub.gap', pos, end) !== -1) {
         pool.gapNotices++;
       }
       pos = end + 2;
@@ -207,23 +243,71 @@ class Stream {
     this.pending = pos === 0 ? pending : pending.slice(pos);
   }
 
-  check(id) {
+  /** `id:` of a block without data: one id, or a cursor `a=1,b=2` on a multi-channel stream. */
+  prime(text) {
+    if (!this.multi) {
+      this.primeTrack(this.single, Number(text));
+      return;
+    }
+    this.cursor = text;
+    for (const entry of text.split(',')) {
+      const equals = entry.lastIndexOf('=');
+      const track = this.tracks.get(entry.slice(0, equals));
+      if (track) this.primeTrack(track, Number(entry.slice(equals + 1)));
+      else this.note(`priming cursor names a channel the stream does not follow: ${entry}`);
+    }
+    if (this.cursor.split(',').length !== this.tracks.size) this.note(`priming cursor ${text} lacks some of ${[...this.tracks.keys()]}`);
+  }
+
+  primeTrack(track, id) {
+    if (track.position === null || track.position === 0) {
+      track.position = id;
+      return;
+    }
+    // On a resume the server must start exactly where this stream left off.
+    if (id !== track.position) this.note(`${track.channel}: priming id ${id} but the stream had ${track.position}`);
+    if (id > track.position) {
+      this.pool.missing += id - track.position;
+      track.position = id;
+    }
+  }
+
+  /** An event of a multi-channel stream: the envelope's channel and id, and the cursor around it. */
+  checkEnvelope(cursor, text, at) {
+    this.cursor = cursor;
+    if (!text.startsWith('{"channel":"', at)) return this.note(`not an envelope: ${text.slice(at, at + 60)}`);
+    const nameEnd = text.indexOf('"', at + 12);
+    const channel = text.slice(at + 12, nameEnd);
+    if (!text.startsWith('","id":"', nameEnd)) return this.note(`envelope without id: ${text.slice(at, at + 80)}`);
+    const id = readInteger(text, nameEnd + 8);
+    const track = this.tracks.get(channel);
+    if (!track) return this.note(`event of ${channel}, which the stream does not follow`);
+    if (!`,${cursor},`.includes(`,${channel}=${id},`)) this.note(`cursor ${cursor} does not hold ${channel}=${id}`);
+    this.check(track, id);
+    return undefined;
+  }
+
+  check(track, id) {
     const pool = this.pool;
     pool.received++;
-    this.count++;
-    const last = this.lastId;
-    if (last === 0) {
-      this.firstId = id;
-    } else if (id !== last + 1) {
+    if (track.count === 0) track.firstId = id;
+    track.count++;
+    const last = track.position;
+    if (last !== null && last > 0 && id !== last + 1) {
       if (id === last) pool.duplicates++;
       else if (id < last) pool.reordered++;
       else pool.missing += id - last - 1;
-      if (pool.examples.length < 5) pool.examples.push(`conn ${this.index}: id ${id} after ${last}`);
+      if (pool.examples.length < 5) pool.examples.push(`conn ${this.index} ${track.channel}: id ${id} after ${last}`);
     }
-    if (id > last) this.lastId = id;
-    if (this.caughtUpAt === 0 && pool.catchUpId !== null && id >= pool.catchUpId) {
-      this.caughtUpAt = nowMs();
+    if (last === null || id > last) track.position = id;
+    if (track.caughtUpAt === 0 && pool.catchUpId !== null && id >= pool.catchUpId) {
+      track.caughtUpAt = nowMs();
     }
+  }
+
+  note(problem) {
+    this.pool.protocolErrors++;
+    if (this.pool.examples.length < 5) this.pool.examples.push(`conn ${this.index}: ${problem}`);
   }
 
   close() {
@@ -232,7 +316,20 @@ class Stream {
   }
 }
 
-/** All streams of this process, on one target and channel. */
+/** Where `field` starts as a line of the block [pos, end), or -1. */
+function fieldAt(text, field, pos, end) {
+  if (text.startsWith(field, pos)) return pos;
+  const at = text.indexOf(`\n${field}`, pos);
+  return at !== -1 && at < end ? at + 1 : -1;
+}
+
+function readInteger(text, at) {
+  let value = 0;
+  for (let i = at, c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) value = value * 10 + (c - 48);
+  return value;
+}
+
+/** All streams of this process, on one target. */
 class Pool {
   constructor() {
     this.streams = [];
@@ -251,6 +348,7 @@ class Pool {
     this.reordered = 0;
     this.missing = 0;
     this.gapNotices = 0;
+    this.protocolErrors = 0;
     this.socketErrors = 0;
     this.connectFailures = 0;
     this.badStatus = 0;
@@ -259,17 +357,24 @@ class Pool {
     this.lastError = null;
     this.catchUpId = null;
   }
+  *tracks() {
+    for (const stream of this.streams) yield* stream.tracks.values();
+  }
 }
 
 const pool = new Pool();
 
-async function connect({ url, channel, count, resumeId = null, concurrency = 200, catchUpId = null }) {
+/**
+ * Opens `count` streams: all on `channel`; or stream i on `channels[i % n]` (a channel each);
+ * or stream i on the channel set `sets[i % n]` over `GET /streams`.
+ */
+async function connect({ url, channel, channels, sets, count, resumeId = null, concurrency = 200, catchUpId = null }) {
   const target = new URL(url);
   pool.host = target.hostname;
   pool.port = Number(target.port);
-  pool.channel = channel;
   pool.reconnect = true;
   pool.catchUpId = catchUpId;
+  const specOf = (i) => (sets ? { channels: sets[i % sets.length] } : { channel: channels ? channels[i % channels.length] : channel });
   const startedAt = nowMs();
   let next = 0;
   let connected = 0;
@@ -280,7 +385,7 @@ async function connect({ url, channel, count, resumeId = null, concurrency = 200
     );
     const openOne = () => {
       if (next >= count) return;
-      const stream = new Stream(pool, pool.streams.length, resumeId);
+      const stream = new Stream(pool, pool.streams.length, specOf(next), resumeId);
       next++;
       pool.streams.push(stream);
       stream.onConnected = () => {
@@ -317,6 +422,7 @@ function errors() {
     reordered: pool.reordered,
     missing: pool.missing,
     gapNotices: pool.gapNotices,
+    protocolErrors: pool.protocolErrors,
     connectFailures: pool.connectFailures,
     badStatus: pool.badStatus,
     reconnects: pool.reconnects,
@@ -325,32 +431,62 @@ function errors() {
   };
 }
 
-/** Resolves when every stream has an id ≥ `id` (or rejects after `timeoutMs`). */
-async function waitFor({ id, timeoutMs = 20_000 }) {
+/**
+ * The newest id each channel should reach: `ranges` ({channel: {first, last}}, from the
+ * publisher) or, for streams on one channel, `id`.
+ */
+const targetOf = (ranges, id) => (track) => (ranges ? (ranges[track.channel]?.last ?? null) : id);
+
+/** Resolves when every stream has, on every channel, the newest id (or reports after `timeoutMs`). */
+async function waitFor({ id, ranges, timeoutMs = 20_000 }) {
   const startedAt = nowMs();
+  const target = targetOf(ranges, id);
   for (;;) {
-    const behind = pool.streams.filter((stream) => stream.lastId < id).length;
+    let behind = 0;
+    for (const stream of pool.streams) {
+      for (const track of stream.tracks.values()) {
+        const want = target(track);
+        if (want !== null && (track.position ?? 0) < want) {
+          behind++;
+          break;
+        }
+      }
+    }
     if (behind === 0) return { waitedMs: nowMs() - startedAt, behind: 0 };
     if (nowMs() - startedAt > timeoutMs) return { waitedMs: nowMs() - startedAt, behind };
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
-/** Checks every stream received exactly firstId..lastId; returns counts of each kind of failure. */
-function verify({ firstId, lastId }) {
+/**
+ * Checks every stream received exactly first..last of each of its channels (`ranges`, or
+ * `firstId`/`lastId` for streams on one channel); a channel nobody published to must have no event.
+ */
+function verify({ firstId, lastId, ranges }) {
   let wrongStart = 0;
   let wrongEnd = 0;
   const examples = [];
   for (const stream of pool.streams) {
-    const badStart = stream.firstId !== firstId;
-    const badEnd = stream.lastId !== lastId;
+    let badStart = false;
+    let badEnd = false;
+    const seen = [];
+    for (const track of stream.tracks.values()) {
+      const range = ranges ? ranges[track.channel] : { first: firstId, last: lastId };
+      const got = track.count === 0 ? 'nothing' : `${track.firstId}..${track.position} (${track.count} events)`;
+      if (!range) {
+        if (track.count !== 0) badEnd = true;
+        seen.push(`${track.channel}: ${got}, expected nothing`);
+        continue;
+      }
+      if (track.firstId !== range.first) badStart = true;
+      if (track.position !== range.last || track.count === 0) badEnd = true;
+      seen.push(`${track.channel}: ${got}, expected ${range.first}..${range.last}`);
+    }
     if (badStart) wrongStart++;
     if (badEnd) wrongEnd++;
-    if ((badStart || badEnd) && examples.length < 5) {
-      examples.push(`conn ${stream.index}: got ${stream.firstId}..${stream.lastId} (${stream.count} events), expected ${firstId}..${lastId}`);
-    }
+    if ((badStart || badEnd) && examples.length < 5) examples.push(`conn ${stream.index}: ${seen.join('; ')}`);
   }
-  const caught = pool.streams.map((stream) => stream.caughtUpAt).filter((at) => at > 0);
+  const caught = [...pool.tracks()].map((track) => track.caughtUpAt).filter((at) => at > 0);
   return { streams: pool.streams.length, wrongStart, wrongEnd, examples, caughtUpAtMax: caught.length ? Math.max(...caught) : null, caughtUp: caught.length, errors: errors() };
 }
 
@@ -372,10 +508,12 @@ function makeBody(seq, dataBytes) {
 }
 
 /**
- * Publishes to one channel for `durationMs`: at `rate` events/s, or as fast as the server answers
- * when `rate` is 0, with `concurrency` requests in flight on keep-alive connections.
+ * Publishes for `durationMs` to `channel`, or to `channels` in turn: at `rate` events/s, or as
+ * fast as the server answers when `rate` is 0, with `concurrency` requests in flight on keep-alive
+ * connections. Returns per channel the first and last id answered (`ranges`), and whether each
+ * channel's answered ids are consecutive.
  */
-async function publish({ url, channel, rate = 0, durationMs, count = Infinity, concurrency = 8, dataBytes = 200, warmupMs = 0 }) {
+async function publish({ url, channel, channels = [channel], rate = 0, durationMs, count = Infinity, concurrency = 8, dataBytes = 200, warmupMs = 0 }) {
   const target = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latency = new Histogram();
@@ -384,12 +522,14 @@ async function publish({ url, channel, rate = 0, durationMs, count = Infinity, c
   let failed = 0;
   let minId = Infinity;
   let maxId = 0;
+  const ranges = {};
   let windowOk = 0;
   let lastError = null;
   const startedAt = nowMs();
   const windowStart = startedAt + warmupMs;
   const send = () =>
     new Promise((resolve) => {
+      const name = channels[sent % channels.length];
       const body = makeBody(sent++, dataBytes);
       const requestStart = nowMs();
       const request = http.request(
@@ -398,7 +538,7 @@ async function publish({ url, channel, rate = 0, durationMs, count = Infinity, c
           host: target.hostname,
           port: target.port,
           method: 'POST',
-          path: `/channels/${channel}/events`,
+          path: `/channels/${name}/events`,
           headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
         },
         (response) => {
@@ -412,6 +552,13 @@ async function publish({ url, channel, rate = 0, durationMs, count = Infinity, c
               const id = Number(/"id":"(\d+)"/.exec(text)?.[1]);
               if (id < minId) minId = id;
               if (id > maxId) maxId = id;
+              const range = ranges[name];
+              if (!range) ranges[name] = { first: id, last: id, ok: 1 };
+              else {
+                if (id < range.first) range.first = id;
+                if (id > range.last) range.last = id;
+                range.ok++;
+              }
               if (requestStart >= windowStart) {
                 windowOk++;
                 latency.add(doneAt - requestStart);
@@ -460,6 +607,10 @@ async function publish({ url, channel, rate = 0, durationMs, count = Infinity, c
     lastError,
     minId: ok > 0 ? minId : null,
     maxId: ok > 0 ? maxId : null,
+    ranges,
+    gappedChannels: Object.entries(ranges)
+      .filter(([, range]) => range.last - range.first + 1 !== range.ok)
+      .map(([name]) => name),
     requestsPerSecond: (windowOk / Math.min(windowMs, durationMs - warmupMs)) * 1000,
     latency: latency.summary(),
   };

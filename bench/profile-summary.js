@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Summarizes a V8 .cpuprofile (from `node --cpu-prof`, e.g. BENCH_CPU_PROF=dir node bench/run.js):
-// self time per function and per file, highest first. Usage: node bench/profile-summary.js FILE [top]
+// self time per function and per file, highest first.
+// Usage: node bench/profile-summary.js FILE [top] [skipMs]; skipMs leaves out the first skipMs of
+// the profile (the server's start-up: module loading), so the figures are those of the load.
 'use strict';
 const fs = require('node:fs');
 
-const [file, topText = '25'] = process.argv.slice(2);
+const [file, topText = '25', skipText = '0'] = process.argv.slice(2);
 if (!file) {
   process.stderr.write('usage: node bench/profile-summary.js FILE.cpuprofile [top]\n');
   process.exit(2);
@@ -13,7 +15,11 @@ const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
 const top = Number(topText);
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const selfMicros = new Map();
+const skipMicros = Number(skipText) * 1000;
+let elapsed = 0;
 for (let i = 0; i < profile.samples.length; i++) {
+  elapsed += profile.timeDeltas[i] ?? 0;
+  if (elapsed < skipMicros) continue;
   const id = profile.samples[i];
   selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
@@ -50,7 +56,8 @@ const show = (title, map) => {
     process.stdout.write(`${((micros / total) * 100).toFixed(1).padStart(5)}%  ${name}\n`);
   }
 };
-process.stdout.write(`${file}: ${(total / 1e6).toFixed(2)} s sampled\n`);
+const idle = [...selfMicros].filter(([id]) => byId.get(id).callFrame.functionName === '(idle)').reduce((sum, [, micros]) => sum + micros, 0);
+process.stdout.write(`${file}: ${(total / 1e6).toFixed(2)} s sampled${skipMicros ? ` after the first ${skipText} ms` : ''}, ${((total - idle) / 1e6).toFixed(2)} s busy\n`);
 show('self time by function', byFunction);
 show('self time by file or package', byFile);
 const nativeCallers = new Map();

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// The benchmark: the hub against a minimal node:http baseline (bench/baseline.js), in the same
-// run, interleaved (baseline, hub, baseline, hub, …), each measurement on a fresh server process
-// and a fresh key prefix of one throwaway redis-server. Medians over the rounds are compared.
+// The benchmark: the hub against two references in the same run, interleaved (floor, baseline,
+// hub, floor, baseline, hub, …), each measurement on a fresh server process and a fresh key prefix
+// of one throwaway redis-server; medians over the rounds are compared. The baseline
+// (bench/baseline.js) is a bare node:http server with the hub's Redis layout and publish script;
+// the floor (bench/floor.js) is the least such a server can do: PSUBSCRIBE, bare PUBLISH, no history.
 // Writes bench/results/latest.md, latest.svg and raw/latest.json (or smoke-* with BENCH_SMOKE=1).
 //
 // Env: BENCH_SMOKE=1 tiny sizes, one round (exit 1 only on loss/dup/reorder or a crash);
 //      BENCH_ROUNDS=n; BENCH_ONLY=key,key (scenario keys, e.g. saturation,publish);
 //      BENCH_HUB_ENTRY=path/to/server.js measures another build of the hub (default dist/server.js);
 //      BENCH_RESULTS_NAME=name writes bench/results/raw/name.* instead of results/latest.*;
-//      BENCH_CPU_PROF=dir runs both servers under `node --cpu-prof` writing profiles to dir.
+//      BENCH_CPU_PROF=dir runs every server under `node --cpu-prof` writing profiles to dir;
+//      BENCH_KINDS=floor,baseline,hub which servers to measure (default all three);
+//      BENCH_BEFORE_ENTRY=path/to/old/dist/server.js also measures that earlier build of the hub
+//      ("before") in every round, and the report compares hub with it (did a change cost anything?).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -21,6 +26,10 @@ const SMOKE = process.env.BENCH_SMOKE === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (SMOKE ? 1 : 3));
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+// BENCH_KINDS=floor,hub measures only some of the servers (a quick check; the report shows n/a).
+// BENCH_BEFORE_ENTRY=old/dist/server.js adds `before`, an earlier build of the hub, to every round.
+const BEFORE = process.env.BENCH_BEFORE_ENTRY ? ['before'] : [];
+const KINDS = process.env.BENCH_KINDS ? process.env.BENCH_KINDS.split(',') : ['floor', 'baseline', ...BEFORE, 'hub'];
 
 const FULL = {
   idle: { clients: 5000, settleMs: 2000 },
@@ -28,6 +37,9 @@ const FULL = {
   saturation: { clients: 1000, rate: 0, publishers: 16, warmupMs: 1000, measureMs: 4000 },
   publish: { warmupMs: 1000, measureMs: 3000, publishers: 16 },
   storm: { clients: 2000, behind: 100, liveRate: 20, liveMs: 4000 },
+  multi: { clients: 1000, channelCount: 16, perStream: 4, rate: 100, warmupMs: 1000, measureMs: 4000 },
+  // 10 s at 1,000 events/s: every one of the 10,000 channels gets one event.
+  many: { streams: 10000, rate: 1000, warmupMs: 1000, measureMs: 9000, settleMs: 2000 },
 };
 const TINY = {
   idle: { clients: 50, settleMs: 300 },
@@ -35,6 +47,8 @@ const TINY = {
   saturation: { clients: 50, rate: 0, publishers: 4, warmupMs: 200, measureMs: 800 },
   publish: { warmupMs: 200, measureMs: 600, publishers: 4 },
   storm: { clients: 50, behind: 100, liveRate: 100, liveMs: 800 },
+  multi: { clients: 40, channelCount: 16, perStream: 4, rate: 100, warmupMs: 100, measureMs: 500 },
+  many: { streams: 200, rate: 200, warmupMs: 100, measureMs: 500, settleMs: 200 },
 };
 const SIZES = SMOKE ? TINY : FULL;
 
@@ -61,7 +75,20 @@ function plan() {
   steps.push(
     { key: 'saturation', title: `saturation: ${SIZES.saturation.clients} clients, ${SIZES.saturation.publishers} publishers flat out`, run: (ctx, t) => scenarios.fanout(ctx, t, SIZES.saturation) },
     { key: 'publish', title: `publish path: ${SIZES.publish.publishers} publishers, no streams`, run: (ctx, t) => scenarios.publishPath(ctx, t, SIZES.publish) },
-    { key: 'storm', title: `reconnect storm: ${SIZES.storm.clients} clients, ${SIZES.storm.behind} events behind`, run: (ctx, t) => scenarios.storm(ctx, t, SIZES.storm) },
+    // The floor keeps no history, so it cannot serve a resume.
+    { key: 'storm', kinds: ['baseline', 'hub'], title: `reconnect storm: ${SIZES.storm.clients} clients, ${SIZES.storm.behind} events behind`, run: (ctx, t) => scenarios.storm(ctx, t, SIZES.storm) },
+    {
+      key: 'multi',
+      title: `multi-channel: ${SIZES.multi.clients} clients × ${SIZES.multi.perStream} of ${SIZES.multi.channelCount} channels, ${SIZES.multi.rate} ev/s`,
+      run: (ctx, t) => scenarios.multi(ctx, t, SIZES.multi),
+    },
+    {
+      key: 'many',
+      title: `many channels: ${SIZES.many.streams} streams on a channel each, ${SIZES.many.rate} ev/s`,
+      // As issue #13 asks: the baseline subscribes once with a pattern here, as the floor does.
+      env: { baseline: { BASELINE_PATTERN: '1' } },
+      run: (ctx, t) => scenarios.many(ctx, t, SIZES.many),
+    },
   );
   return steps.filter((step) => !ONLY || ONLY.has(step.key));
 }
@@ -71,10 +98,14 @@ function summarize(result) {
   const parts = [];
   if (m.eventsPerSecond !== undefined) parts.push(`${Math.round(m.eventsPerSecond)} ev/s delivered`);
   if (m.requestsPerSecond !== undefined) parts.push(`${Math.round(m.requestsPerSecond)} req/s`);
+  if (result.skipped) return `skipped: ${result.skipped}`;
   if (m.rssPerConnKiB !== undefined) parts.push(`${m.rssPerConnKiB.toFixed(1)} KiB/conn`);
+  if (m.connectMs !== undefined && m.catchUpMs === undefined) parts.push(`connected in ${Math.round(m.connectMs)} ms`);
   if (m.catchUpMs !== undefined) parts.push(`caught up in ${Math.round(m.catchUpMs)} ms`);
   if (m.p99 !== undefined && m.p99 !== null) parts.push(`p99 ${m.p99.toFixed(2)} ms`);
   if (m.cpuPerMillion !== undefined && Number.isFinite(m.cpuPerMillion)) parts.push(`${m.cpuPerMillion.toFixed(1)} CPU s/M`);
+  if (m.cpuWithRedisPerMillion !== undefined && Number.isFinite(m.cpuWithRedisPerMillion)) parts.push(`${m.cpuWithRedisPerMillion.toFixed(1)} with Redis`);
+  if (m.redisSubscribedBytesPerChannel !== undefined) parts.push(`Redis ${Math.round(m.redisSubscribedBytesPerChannel)} B/channel subscribed, ${Math.round(m.redisHistoryBytesPerChannel ?? 0)} B with history`);
   parts.push(`RSS ${m.rssMb.toFixed(0)} MiB`);
   parts.push(result.correctness.ok ? 'checks ok' : `CHECK FAILED: ${result.correctness.problems.join('; ')}`);
   return parts.join(', ');
@@ -85,7 +116,7 @@ async function measure(ctx, step, kind, round, workers = 1) {
   const prefix = `bench:${kind}${workers > 1 ? `-w${workers}` : ''}:${step.key}:${round}:${Date.now()}:`;
   // One directory per measurement: a WORKERS=2 hub writes one profile per process into it.
   const nodeFlags = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(CPU_PROF_DIR, `${kind}-w${workers}-${step.key}-${round}`)}`] : [];
-  const target = await processes.startTarget(kind, { redisUrl: ctx.redisUrl, prefix, workers, nodeFlags });
+  const target = await processes.startTarget(kind, { redisUrl: ctx.redisUrl, prefix, workers, nodeFlags, env: step.env?.[kind] });
   target.prefix = prefix;
   let result;
   try {
@@ -111,6 +142,7 @@ async function main() {
   log(`redis-server on port ${redis.port}`);
   const ctx = {
     redisUrl: redis.url,
+    redisPid: redis.child.pid,
     redis: new Redis(redis.url, { lazyConnect: false }),
     subs: processes.startLoadClient('subscribers'),
     pubs: processes.startLoadClient('publishers'),
@@ -121,9 +153,10 @@ async function main() {
   const results = {};
   const steps = plan();
   for (const step of steps) {
-    results[step.key] = { step: { key: step.key, title: step.title, fanout: step.fanout }, baseline: [], hub: [] };
+    const kinds = KINDS.filter((kind) => !step.kinds || step.kinds.includes(kind) || kind === 'before');
+    results[step.key] = { step: { key: step.key, title: step.title, fanout: step.fanout }, floor: [], baseline: [], before: [], hub: [] };
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const kind of ['baseline', 'hub']) results[step.key][kind].push(await measure(ctx, step, kind, round));
+      for (const kind of kinds) results[step.key][kind].push(await measure(ctx, step, kind, round));
     }
   }
 

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import session from 'koa-session';
 import type { Logger } from 'pino';
+import { Access } from './access/access';
 import type { Broker } from './broker/broker';
 import type { Config } from './config';
 import type { Hub } from './hub/hub';
@@ -14,6 +15,7 @@ import { CHAT_PATHS, chatRoutes } from './routes/chat';
 import { clientAssetRoutes } from './routes/client-assets';
 import { healthRoutes } from './routes/health';
 import { streamsRoute } from './routes/streams';
+import { ticketRoutes } from './routes/tickets';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -61,6 +63,7 @@ export function createApp(deps: AppDependencies): Koa {
   // Only the chat uses sessions; streams and publishes skip the cookie work (measured: 5% of a publish).
   app.use((ctx, next) => (CHAT_PATHS.has(ctx.path) ? chatSession(ctx, next) : next()));
 
+  const access = new Access({ ...config, broker });
   // One router: each extra one would add its own matching pass to every request.
   const router = new Router();
   healthRoutes(router, broker, metrics);
@@ -70,9 +73,10 @@ export function createApp(deps: AppDependencies): Koa {
     metrics,
     retryMs: config.retryMs,
     maxEventBytes: config.maxEventBytes,
-    publishToken: config.publishToken,
+    access,
   });
-  streamsRoute(router, { hub, metrics, retryMs: config.retryMs, maxStreamChannels: config.maxStreamChannels });
+  streamsRoute(router, { hub, metrics, access, retryMs: config.retryMs, maxStreamChannels: config.maxStreamChannels });
+  ticketRoutes(router, access);
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   clientAssetRoutes(router);
   app.use(router.routes());

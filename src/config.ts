@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { publicKey, secretKey, JwtKeyError, type JwtKey } from './access/jwt-key';
+import { PatternError, PatternList } from './access/patterns';
 import { ConfigError } from './errors';
 
 /** A host and port of a Redis Sentinel or Cluster node. */
@@ -34,6 +36,13 @@ export interface Config {
   readonly production: boolean;
   readonly logLevel: string;
   readonly workers: number;
+  /** Channels anyone may read (PUBLIC_CHANNELS, default `**`); matters only with a JWT key. */
+  readonly publicChannels: PatternList;
+  /** The access tokens' key (JWT_SECRET or JWT_PUBLIC_KEY); undefined = no access control. */
+  readonly jwtKey: JwtKey | undefined;
+  readonly jwtIssuer: string | undefined;
+  readonly jwtAudience: string | undefined;
+  readonly ticketTtlS: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -111,6 +120,41 @@ function sessionKeys(env: Env, production: boolean): { keys: string[]; generated
   return { keys: [randomBytes(32).toString('base64url')], generated: true };
 }
 
+function jwtKey(env: Env): JwtKey | undefined {
+  const secret = env.JWT_SECRET || undefined;
+  const pem = env.JWT_PUBLIC_KEY || undefined;
+  if (secret !== undefined && pem !== undefined) throw new ConfigError('JWT_SECRET and JWT_PUBLIC_KEY are both set: give one key only');
+  try {
+    if (secret !== undefined) return secretKey(secret);
+    return pem === undefined ? undefined : publicKey(pem);
+  } catch (error) {
+    if (error instanceof JwtKeyError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+// Unlike other lists, an empty PUBLIC_CHANNELS means something: no channel is public.
+function publicChannels(env: Env, keyed: boolean): PatternList {
+  const value = env.PUBLIC_CHANNELS;
+  if (value === undefined) return PatternList.compile(['**']);
+  // Without a key every channel is public; a narrower list would only look like protection.
+  if (!keyed && value.trim() !== '**') {
+    throw new ConfigError('PUBLIC_CHANNELS needs JWT_SECRET or JWT_PUBLIC_KEY: without a key every channel is public');
+  }
+  try {
+    return PatternList.compile(list(env, 'PUBLIC_CHANNELS'));
+  } catch (error) {
+    if (error instanceof PatternError) throw new ConfigError(`PUBLIC_CHANNELS: ${error.message}`);
+    throw error;
+  }
+}
+
+function keyedOnly(env: Env, name: string, keyed: boolean): string | undefined {
+  const value = env[name] || undefined;
+  if (value !== undefined && !keyed) throw new ConfigError(`${name} needs JWT_SECRET or JWT_PUBLIC_KEY: there are no tokens to check it on`);
+  return value;
+}
+
 /**
  * Reads and validates the configuration from `env` (the only reader of process.env).
  * Throws ConfigError with one line naming the variable when a value is malformed.
@@ -130,6 +174,8 @@ export function readConfig(env: Env): Config {
   }
   const trustProxy = env.TRUST_PROXY ?? 'false';
   if (trustProxy !== 'true' && trustProxy !== 'false') fail('TRUST_PROXY', trustProxy, 'true or false');
+
+  const key = jwtKey(env);
 
   return Object.freeze({
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -154,5 +200,10 @@ export function readConfig(env: Env): Config {
     production,
     logLevel,
     workers: integer(env, 'WORKERS', 1, 1, 256),
+    publicChannels: publicChannels(env, key !== undefined),
+    jwtKey: key,
+    jwtIssuer: keyedOnly(env, 'JWT_ISSUER', key !== undefined),
+    jwtAudience: keyedOnly(env, 'JWT_AUDIENCE', key !== undefined),
+    ticketTtlS: integer(env, 'TICKET_TTL_S', 300, 1, 86_400),
   });
 }

@@ -1,11 +1,11 @@
 // A hand-written SVG: p99 latency (left) and delivered events/s (right) against the number of
-// clients, for hub and baseline, one line per publish rate. Both axes logarithmic.
+// clients, for hub, baseline and floor, one line per publish rate. Both axes logarithmic.
 'use strict';
 
 const WIDTH = 960;
-const HEIGHT = 430;
+const HEIGHT = 450;
 const PANEL = { width: 400, height: 280, top: 60, left: [70, 550] };
-const COLORS = { hub: '#d6336c', baseline: '#1c7ed6' };
+const COLORS = { hub: '#d6336c', baseline: '#1c7ed6', floor: '#2f9e44' };
 
 const escapeXml = (text) => String(text).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
 
@@ -72,15 +72,17 @@ function chart(results, medianOf) {
   const fanouts = Object.values(results).filter((entry) => entry.step.fanout);
   const clientCounts = [...new Set(fanouts.map((entry) => entry.step.fanout.clients))].sort((a, b) => a - b);
   const rates = [...new Set(fanouts.map((entry) => entry.step.fanout.rate))].sort((a, b) => a - b);
+  // Results from before the floor existed have no floor runs: their chart keeps two servers.
+  const kinds = ['floor', 'baseline', 'hub'].filter((kind) => fanouts.some((entry) => (entry[kind] ?? []).length > 0));
   const seriesOf = (metric) =>
-    ['baseline', 'hub'].flatMap((kind) =>
+    kinds.flatMap((kind) =>
       rates.map((rate, index) => ({
         label: `${kind}, ${rate} ev/s`,
         color: COLORS[kind],
         dashed: index > 0,
         points: fanouts
           .filter((entry) => entry.step.fanout.rate === rate)
-          .map((entry) => ({ x: entry.step.fanout.clients, y: medianOf(entry[kind], metric) }))
+          .map((entry) => ({ x: entry.step.fanout.clients, y: medianOf(entry[kind] ?? [], metric) }))
           .filter((point) => point.y !== null)
           .sort((a, b) => a.x - b.x),
       })),
@@ -95,10 +97,11 @@ function chart(results, medianOf) {
   }
   panel(parts, PANEL.left[0], 'p99 latency, publish → receipt', 'ms (log)', seriesOf('p99'), clientCounts);
   panel(parts, PANEL.left[1], 'delivered events per second', 'events/s (log)', seriesOf('eventsPerSecond'), clientCounts);
-  const legend = ['baseline', 'hub'].flatMap((kind) => rates.map((rate, index) => ({ kind, rate, dashed: index > 0 })));
-  legend.forEach((entry, index) => {
-    const lx = 70 + index * 210;
-    const ly = HEIGHT - 14;
+  // One column per server, one row per rate.
+  const legend = kinds.flatMap((kind, column) => rates.map((rate, row) => ({ kind, rate, dashed: row > 0, column, row })));
+  legend.forEach((entry) => {
+    const lx = 70 + entry.column * 300;
+    const ly = HEIGHT - 14 - (rates.length - 1 - entry.row) * 18;
     parts.push(`<line x1="${lx}" x2="${lx + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS[entry.kind]}" stroke-width="2"${entry.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     parts.push(`<text x="${lx + 36}" y="${ly}" font-size="12">${entry.kind}, ${entry.rate} ev/s</text>`);
   });

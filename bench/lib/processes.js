@@ -130,14 +130,17 @@ function tcpConnects(port) {
 }
 
 /**
- * Starts a server under test: `hub` (dist/server.js) or `baseline` (bench/baseline.js), in its
- * own process group. Resolves once it serves (the hub's /readyz answers 200 from every worker).
+ * Starts a server under test: `hub` (dist/server.js), `before` (BENCH_BEFORE_ENTRY), `baseline`
+ * (bench/baseline.js) or `floor` (bench/floor.js), in its own process group, with `env` added to its environment. Resolves once
+ * it serves (the hub's /readyz answers 200 from every worker).
  */
-async function startTarget(kind, { redisUrl, prefix, workers = 1, nodeFlags = [] }) {
+async function startTarget(kind, { redisUrl, prefix, workers = 1, nodeFlags = [], env: extraEnv = {} }) {
   const port = await freePort();
   // BENCH_HUB_ENTRY measures another build of the hub (e.g. a candidate fix) against the baseline.
+  // `before` is an earlier build of the hub (BENCH_BEFORE_ENTRY), measured in the same run.
   const hubEntry = process.env.BENCH_HUB_ENTRY || path.join(ROOT, 'dist', 'server.js');
-  const script = kind === 'hub' ? hubEntry : path.join(ROOT, 'bench', 'baseline.js');
+  const isHub = kind === 'hub' || kind === 'before';
+  const script = kind === 'hub' ? hubEntry : kind === 'before' ? process.env.BENCH_BEFORE_ENTRY : path.join(ROOT, 'bench', `${kind}.js`);
   const env = {
     ...process.env,
     PORT: String(port),
@@ -149,6 +152,7 @@ async function startTarget(kind, { redisUrl, prefix, workers = 1, nodeFlags = []
     WORKERS: String(workers),
     SESSION_KEYS: 'bench-session-key-not-secret',
     NODE_ENV: 'development',
+    ...extraEnv,
   };
   const child = track(spawn(process.execPath, [...nodeFlags, script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), true);
   let output = '';
@@ -163,7 +167,7 @@ async function startTarget(kind, { redisUrl, prefix, workers = 1, nodeFlags = []
   for (;;) {
     if (child.exited) throw new Error(`${kind} exited at start: ${output.slice(-600)}`);
     if (Date.now() > deadline) throw new Error(`${kind} did not become ready: ${output.slice(-600)}`);
-    if (kind === 'hub') {
+    if (isHub) {
       const statuses = [];
       for (let i = 0; i < 2 * workers; i++) statuses.push(await httpGet(`${url}/readyz`));
       if (statuses.every((status) => status === 200)) break;

@@ -16,7 +16,7 @@ function median(values) {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-const medianOf = (runs, metric) => median(runs.map((run) => run.metrics[metric]));
+const medianOf = (runs, metric) => median((runs ?? []).map((run) => run.metrics[metric]));
 
 function format(value, digits) {
   if (value === null || value === undefined) return 'n/a';
@@ -24,7 +24,11 @@ function format(value, digits) {
   return value.toFixed(digits);
 }
 
-/** Rows of the main table: which metrics each scenario reports, and the targets on them. */
+/**
+ * Rows of the main table: [label, metric, digits, target against the baseline, target against
+ * the floor]. Baseline targets are the project's own (README); floor targets are issue #14's
+ * (its CPU figures are server + Redis, so the floor's cheaper PUBLISH counts against the hub).
+ */
 function rowsFor(key, fanout) {
   const delivered = ['delivered events/s', 'eventsPerSecond', 0];
   const latency = [
@@ -33,14 +37,16 @@ function rowsFor(key, fanout) {
     ['latency max (ms)', 'max', 1],
   ];
   const cpu = ['server CPU s per million deliveries', 'cpuPerMillion', 2];
+  const cpuWithRedis = ['server + Redis CPU s per million deliveries', 'cpuWithRedisPerMillion', 2];
   const rss = ['server RSS (MiB)', 'rssMb', 0];
-  if (key === 'idle') return [['RSS per idle connection (KiB)', 'rssPerConnKiB', 1, { max: 1.3 }], rss];
+  if (key === 'idle') return [['RSS per idle connection (KiB)', 'rssPerConnKiB', 1, { max: 1.3 }, { max: 1.3 }], rss];
   if (key === 'publish') {
     return [
-      ['publish requests/s', 'requestsPerSecond', 0, { min: 0.8 }],
+      ['publish requests/s', 'requestsPerSecond', 0, { min: 0.8 }, { min: 0.6 }],
       ['POST latency p50 (ms)', 'p50', 2],
       ['POST latency p99 (ms)', 'p99', 2],
       ['server CPU s per million publishes', 'cpuPerMillion', 2],
+      ['server + Redis CPU s per million publishes', 'cpuWithRedisPerMillion', 2],
       rss,
     ];
   }
@@ -48,15 +54,36 @@ function rowsFor(key, fanout) {
     return [['time until all caught up (ms)', 'catchUpMs', 0], ['all connected (ms)', 'connectMs', 0], cpu, rss];
   }
   if (key === 'saturation') {
-    return [[...delivered, { min: 1.0 }], ['publishes/s accepted', 'publishesPerSecond', 0], ...latency, cpu, rss];
+    return [[...delivered, { min: 1.0 }], ['publishes/s accepted', 'publishesPerSecond', 0], ...latency, cpu, cpuWithRedis, rss];
   }
-  const cpuTarget = fanout.clients === 1000 && fanout.rate === 100 ? { max: 1.1 } : fanout.clients === 100 && fanout.rate === 1000 ? { max: 1.0 } : undefined;
+  if (key === 'multi') {
+    return [delivered, latency[0], [...latency[1], { max: 1.2 }], latency[2], [...cpu, { max: 1.1 }], cpuWithRedis, rss];
+  }
+  if (key === 'many') {
+    return [
+      ['all streams connected (ms)', 'connectMs', 0],
+      ['RSS per stream (KiB)', 'rssPerConnKiB', 1],
+      delivered,
+      ...latency,
+      cpu,
+      cpuWithRedis,
+      ['Redis memory per channel, subscribed (bytes)', 'redisSubscribedBytesPerChannel', 0],
+      ['Redis memory per channel, with its history (bytes)', 'redisHistoryBytesPerChannel', 0],
+      rss,
+    ];
+  }
+  const { clients, rate } = fanout;
+  const cpuTarget = clients === 1000 && rate === 100 ? { max: 1.1 } : clients === 100 && rate === 1000 ? { max: 1.0 } : undefined;
+  const floorCpu = clients === 100 && rate === 100 ? { max: 1.1 } : clients === 1000 && rate === 100 ? { max: 1.0 } : undefined;
+  const floorP99 = clients === 100 && rate === 100 ? { max: 1.2 } : clients === 1000 && rate === 100 ? { max: 1.5 } : undefined;
+  const floorDelivered = clients >= 1000 && rate === 1000 ? { min: 2.5 } : undefined;
   return [
-    delivered,
+    [...delivered, undefined, floorDelivered],
     latency[0],
-    [...latency[1], { max: 1.2 }],
+    [...latency[1], { max: 1.2 }, floorP99],
     latency[2],
-    cpuTarget ? [...cpu, cpuTarget] : cpu,
+    [...cpu, cpuTarget],
+    [...cpuWithRedis, undefined, floorCpu],
     rss,
   ];
 }
@@ -73,17 +100,29 @@ function evaluate(target, ratio) {
   return met ? 'yes' : '**no**';
 }
 
+const ratioOf = (ours, theirs) => (theirs && ours !== null && theirs > 0 ? ours / theirs : null);
+const ratioText = (ratio) => (ratio === null ? 'n/a' : `${ratio.toFixed(2)}×`);
+
 function mainTable(results, lines, verdicts) {
-  lines.push('| scenario | metric | baseline median | hub median | ratio hub/baseline | target | met? |');
-  lines.push('| --- | --- | ---: | ---: | ---: | --- | --- |');
-  for (const { step, baseline, hub } of Object.values(results)) {
-    for (const [label, metric, digits, target] of rowsFor(step.key, step.fanout)) {
+  lines.push('| scenario | metric | floor | baseline | hub | hub/baseline | target | met? | hub/floor | target | met? |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | --- | --- | ---: | --- | --- |');
+  for (const entry of Object.values(results)) {
+    const { step, baseline, hub } = entry;
+    const floor = entry.floor ?? [];
+    for (const [label, metric, digits, target, floorTarget] of rowsFor(step.key, step.fanout)) {
       const base = medianOf(baseline, metric);
+      const low = medianOf(floor, metric);
       const ours = medianOf(hub, metric);
-      const ratio = base && ours !== null ? ours / base : null;
+      const ratio = ratioOf(ours, base);
+      const floorRatio = ratioOf(ours, low);
       const met = evaluate(target, ratio);
-      if (target) verdicts.push({ scenario: step.title, metric: label, ratio, target: targetText(target), met: met === 'yes' });
-      lines.push(`| ${step.title} | ${label} | ${format(base, digits)} | ${format(ours, digits)} | ${ratio === null ? 'n/a' : `${ratio.toFixed(2)}×`} | ${targetText(target)} | ${met} |`);
+      const floorMet = evaluate(floorTarget, floorRatio);
+      if (target) verdicts.push({ scenario: step.title, metric: label, against: 'baseline', ratio, target: targetText(target), met: met === 'yes' });
+      if (floorTarget) verdicts.push({ scenario: step.title, metric: label, against: 'floor', ratio: floorRatio, target: targetText(floorTarget), met: floorMet === 'yes' });
+      lines.push(
+        `| ${step.title} | ${label} | ${format(low, digits)} | ${format(base, digits)} | ${format(ours, digits)} | ` +
+          `${ratioText(ratio)} | ${targetText(target)} | ${met} | ${ratioText(floorRatio)} | ${targetText(floorTarget)} | ${floorMet} |`,
+      );
     }
   }
 }
@@ -92,14 +131,33 @@ function correctnessTable(results, workers, lines, failures) {
   lines.push('| scenario | server | runs | streams checked | lost | duplicated | reordered | client reconnects | verdict |');
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   const groups = [];
-  for (const { step, baseline, hub } of Object.values(results)) groups.push([step.title, 'baseline', baseline], [step.title, 'hub', hub]);
+  for (const entry of Object.values(results)) {
+    for (const kind of ['floor', 'baseline', 'before', 'hub']) if ((entry[kind] ?? []).length) groups.push([entry.step.title, kind === 'before' ? 'hub before' : kind, entry[kind]]);
+  }
   for (const [count, runs] of Object.entries(workers)) if (runs.length) groups.push(['hub saturation', `hub WORKERS=${count}`, runs]);
   for (const [title, server, runs] of groups) {
     const sum = (field) => runs.reduce((total, run) => total + (run.correctness[field] ?? 0), 0);
     const problems = runs.flatMap((run) => run.correctness.problems);
     const ok = runs.every((run) => run.correctness.ok);
+    const skippedRuns = runs.filter((run) => run.skipped);
     if (!ok) failures.push(`${title} / ${server}: ${problems.join('; ')}`);
-    lines.push(`| ${title} | ${server} | ${runs.length} | ${sum('streams')} | ${sum('loss')} | ${sum('duplicates')} | ${sum('reordered')} | ${sum('reconnects')} | ${ok ? 'ok' : `**FAILED**: ${problems.slice(0, 3).join('; ')}`} |`);
+    const verdict = !ok ? `**FAILED**: ${problems.slice(0, 3).join('; ')}` : skippedRuns.length ? `skipped: ${skippedRuns[0].skipped}` : 'ok';
+    lines.push(`| ${title} | ${server} | ${runs.length} | ${sum('streams')} | ${sum('loss')} | ${sum('duplicates')} | ${sum('reordered')} | ${sum('reconnects')} | ${verdict} |`);
+  }
+}
+
+/** Hub against an earlier build of itself (BENCH_BEFORE_ENTRY), every metric, same run. */
+function beforeTable(results, lines) {
+  lines.push('| scenario | metric | hub before | hub | hub/before |');
+  lines.push('| --- | --- | ---: | ---: | ---: |');
+  for (const entry of Object.values(results)) {
+    // Scenarios the earlier build could not run (e.g. no /streams yet) have nothing to compare.
+    if (!(entry.before ?? []).some((run) => !run.skipped)) continue;
+    for (const [label, metric, digits] of rowsFor(entry.step.key, entry.step.fanout)) {
+      const before = medianOf(entry.before, metric);
+      const ours = medianOf(entry.hub, metric);
+      lines.push(`| ${entry.step.title} | ${label} | ${format(before, digits)} | ${format(ours, digits)} | ${ratioText(ratioOf(ours, before))} |`);
+    }
   }
 }
 
@@ -130,27 +188,37 @@ function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs })
   lines.push(`# ssehub benchmark${smoke ? ' (smoke size)' : ''}`, '');
   lines.push(
     `Run ${new Date(startedAt).toISOString()}, ${Math.round(elapsedMs / 1000)} s; Node ${process.version}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; ` +
-      `${rounds} round(s), baseline and hub interleaved, each measurement on a fresh server process; medians shown. ` +
+      `${rounds} round(s), floor, baseline and hub interleaved, each measurement on a fresh server process; medians shown. ` +
       'The load clients, the publishers, Redis and the server share the same machine. ' +
-      'Ratios are hub/baseline; a latency, CPU or memory ratio above 1 means the hub is worse, a throughput ratio below 1 means the hub is worse.',
+      'Ratios are hub/baseline and hub/floor; a latency, CPU or memory ratio above 1 means the hub is worse, a throughput ratio below 1 means the hub is worse. ' +
+      "The baseline is a bare node:http server with the hub's Redis layout and publish script; the floor is the least such a server can do " +
+      '(one PSUBSCRIBE, a bare PUBLISH, no history: it cannot serve the reconnect storm). Server + Redis CPU counts the Redis work of each publish too.',
     '',
   );
   mainTable(results, lines, verdicts);
   lines.push('', '## Targets', '');
   for (const verdict of verdicts) {
-    lines.push(`- ${verdict.met ? 'met' : '**missed**'}: ${verdict.scenario}, ${verdict.metric}: ${verdict.ratio === null ? 'n/a' : `${verdict.ratio.toFixed(2)}×`} (target ${verdict.target})`);
+    lines.push(`- ${verdict.met ? 'met' : '**missed**'}: ${verdict.scenario}, ${verdict.metric}: ${ratioText(verdict.ratio)} the ${verdict.against} (target ${verdict.target})`);
   }
-  lines.push('', '## Per-round values of the targeted metrics (baseline / hub, in run order)', '');
-  for (const { step, baseline, hub } of Object.values(results)) {
-    for (const [label, metric, digits, target] of rowsFor(step.key, step.fanout)) {
-      if (!target) continue;
-      const pairs = baseline.map((run, index) => `${format(run.metrics[metric], digits)} / ${format(hub[index]?.metrics[metric], digits)}`);
-      lines.push(`- ${step.title}, ${label}: ${pairs.join('; ')}`);
+  lines.push('', '## Per-round values of the targeted metrics (floor / baseline / hub, in run order)', '');
+  for (const entry of Object.values(results)) {
+    const { step, baseline, hub } = entry;
+    for (const [label, metric, digits, target, floorTarget] of rowsFor(step.key, step.fanout)) {
+      if (!target && !floorTarget) continue;
+      const triples = hub.map((run, index) =>
+        [entry.floor?.[index], baseline[index], run].map((one) => (one ? format(one.metrics[metric], digits) : '–')).join(' / '),
+      );
+      lines.push(`- ${step.title}, ${label}: ${triples.join('; ')}`);
     }
   }
   lines.push('', '## Correctness (every delivery checked: ids consecutive per stream, first and last id as published)', '');
   correctnessTable(results, workers, lines, failures);
   lines.push(`- ${failures.length === 0 ? 'met' : '**missed**'}: zero loss, duplicates and reordering everywhere`);
+  if (Object.values(results).some((entry) => (entry.before ?? []).length)) {
+    lines.push('', '## The hub against the build before it (BENCH_BEFORE_ENTRY, same run, interleaved)', '');
+    lines.push('A ratio above 1 for latency, CPU or memory (below 1 for throughput) is a cost of the change.', '');
+    beforeTable(results, lines);
+  }
   if (workers[1].length && workers[2].length) {
     lines.push('', `## Hub WORKERS=2 against WORKERS=1 (saturation: ${sizes.saturation.clients} clients, ${sizes.saturation.publishers} publishers)`, '');
     workersTable(workers, lines);
@@ -158,14 +226,16 @@ function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs })
   lines.push('', '## Sizes', '', '```json', JSON.stringify(sizes, null, 2), '```', '');
   const markdown = lines.join('\n');
   // Only a full run of the hub as built writes the committed files; others go to raw/.
-  const name = smoke ? 'smoke' : (process.env.BENCH_RESULTS_NAME ?? 'latest');
+  // A partial run (some scenarios or servers only) goes to raw/partial.* unless it is named.
+  const partial = Boolean(process.env.BENCH_ONLY || process.env.BENCH_KINDS);
+  const name = smoke ? 'smoke' : (process.env.BENCH_RESULTS_NAME ?? (partial ? 'partial' : 'latest'));
   const dir = name === 'latest' ? RESULTS_DIR : path.join(RESULTS_DIR, 'raw');
   fs.mkdirSync(path.join(RESULTS_DIR, 'raw'), { recursive: true });
   fs.writeFileSync(path.join(dir, `${name}.md`), markdown);
   fs.writeFileSync(path.join(dir, `${name}.svg`), chart(results, medianOf));
   fs.writeFileSync(path.join(RESULTS_DIR, 'raw', `${name}.json`), JSON.stringify({ results, workers, sizes, smoke, rounds, startedAt, elapsedMs }, null, 1));
   const progress = [`wrote ${path.relative(process.cwd(), path.join(dir, `${name}.md`))} and ${name}.svg`];
-  for (const verdict of verdicts) progress.push(`target ${verdict.met ? 'met   ' : 'MISSED'} ${verdict.scenario} / ${verdict.metric}: ${verdict.ratio === null ? 'n/a' : verdict.ratio.toFixed(2)}× (${verdict.target})`);
+  for (const verdict of verdicts) progress.push(`target ${verdict.met ? 'met   ' : 'MISSED'} ${verdict.scenario} / ${verdict.metric}: ${ratioText(verdict.ratio)} the ${verdict.against} (${verdict.target})`);
   return { lines: progress, correctnessFailures: failures };
 }
 

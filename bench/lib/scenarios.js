@@ -2,9 +2,81 @@
 // server, and returns {metrics, correctness}. Correctness is checked on every delivery by the
 // load client; here the per-stream first and last ids are compared with what was published.
 'use strict';
+const http = require('node:http');
 const { sleep, usage } = require('./processes');
 
 const MiB = 1024 * 1024;
+
+/** CPU seconds so far of the server (with its workers) and of Redis. */
+function cpuNow(ctx, target) {
+  const server = usage(target.pid);
+  return { server: server.cpuSeconds, redis: usage(ctx.redisPid).cpuSeconds, rssBytes: server.rssBytes };
+}
+
+/** Server CPU, and server + Redis CPU, per million deliveries between two cpuNow() readings. */
+function cpuPerMillion(start, end, deliveries) {
+  return {
+    cpuPerMillion: (end.server - start.server) / (deliveries / 1e6),
+    cpuWithRedisPerMillion: (end.server - start.server + end.redis - start.redis) / (deliveries / 1e6),
+  };
+}
+
+/** Redis's `used_memory` (bytes), from INFO memory. */
+async function redisUsedMemory(redis) {
+  const info = await redis.info('memory');
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? NaN);
+}
+
+/** Whether the server answers `path` with 200 (a build of the hub without a route says 404). */
+function servesRoute(url, path) {
+  return new Promise((resolve) => {
+    const request = http.get(`${url}${path}`, { agent: false }, (response) => {
+      resolve(response.statusCode === 200);
+      request.destroy();
+    });
+    request.on('error', () => resolve(false));
+    request.setTimeout(5000, () => request.destroy());
+  });
+}
+
+/** The result of a scenario that this server cannot run: no figures, not a failure. */
+function skipped(reason) {
+  return {
+    metrics: { rssMb: null },
+    skipped: reason,
+    correctness: { ok: true, streams: 0, loss: 0, duplicates: 0, reordered: 0, reconnects: 0, problems: [] },
+  };
+}
+
+/** A small seeded generator (mulberry32), so every server gets the same channel sets. */
+function seeded(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` sets of `size` distinct names drawn from `names`, the same on every call. */
+function channelSets(names, size, count) {
+  const random = seeded(14);
+  return Array.from({ length: count }, () => {
+    const pool = [...names];
+    for (let i = 0; i < size; i++) {
+      const pick = i + Math.floor(random() * (pool.length - i));
+      [pool[i], pool[pick]] = [pool[pick], pool[i]];
+    }
+    return pool.slice(0, size);
+  });
+}
+
+/** Publisher ranges whose answered ids are not consecutive (a failed or lost publish). */
+function publishProblems(published) {
+  return published.gappedChannels?.length ? `ids not consecutive on ${published.gappedChannels.slice(0, 3).join(', ')}` : undefined;
+}
 
 /** Folds the load client's checks and the publisher's answers into one verdict. */
 function correctnessOf(verdict, published, extra = {}) {
@@ -15,6 +87,7 @@ function correctnessOf(verdict, published, extra = {}) {
   if (errors.duplicates) problems.push(`${errors.duplicates} duplicates`);
   if (errors.reordered) problems.push(`${errors.reordered} reordered`);
   if (errors.gapNotices) problems.push(`${errors.gapNotices} hub.gap notices`);
+  if (errors.protocolErrors) problems.push(`${errors.protocolErrors} malformed or inconsistent events (cursor, envelope, priming)`);
   if (errors.badStatus || errors.connectFailures) problems.push(`${errors.badStatus} bad statuses, ${errors.connectFailures} failed connects`);
   for (const one of published) if (one.failed) problems.push(`${one.failed} publishes failed (${one.lastError})`);
   if (extra.problem) problems.push(extra.problem);
@@ -73,10 +146,10 @@ async function fanout(ctx, target, { clients, rate, warmupMs, measureMs, publish
   });
   await sleep(warmupMs);
   await ctx.subs.call('reset');
-  const start = usage(target.pid);
+  const start = cpuNow(ctx, target);
   await sleep(measureMs);
   const window = await ctx.subs.call('stats');
-  const end = usage(target.pid);
+  const end = cpuNow(ctx, target);
   const published = await publishing;
   const { waited, verdict } = await settleAndVerify(ctx, published.minId, published.maxId, drainMs);
   await ctx.subs.call('close');
@@ -87,7 +160,7 @@ async function fanout(ctx, target, { clients, rate, warmupMs, measureMs, publish
       p50: window.latency.p50,
       p99: window.latency.p99,
       max: window.latency.max,
-      cpuPerMillion: (end.cpuSeconds - start.cpuSeconds) / (window.received / 1e6),
+      ...cpuPerMillion(start, end, window.received),
       rssMb: end.rssBytes / MiB,
       clientCpuShare: window.clientCpuSeconds / (window.elapsedMs / 1000),
       drainMs: waited.waitedMs,
@@ -107,9 +180,9 @@ async function publishPath(ctx, target, { warmupMs, measureMs, publishers }) {
     concurrency: publishers,
   });
   await sleep(warmupMs);
-  const start = usage(target.pid);
+  const start = cpuNow(ctx, target);
   await sleep(measureMs);
-  const end = usage(target.pid);
+  const end = cpuNow(ctx, target);
   const published = await publishing;
   const requests = (published.requestsPerSecond * measureMs) / 1000;
   const consecutive = published.maxId - published.minId + 1 === published.ok;
@@ -119,7 +192,7 @@ async function publishPath(ctx, target, { warmupMs, measureMs, publishers }) {
       p50: published.latency.p50,
       p99: published.latency.p99,
       max: published.latency.max,
-      cpuPerMillion: (end.cpuSeconds - start.cpuSeconds) / (requests / 1e6),
+      ...cpuPerMillion(start, end, requests),
       rssMb: end.rssBytes / MiB,
     },
     correctness: {
@@ -178,4 +251,86 @@ async function storm(ctx, target, { clients, behind, liveRate, liveMs }) {
   };
 }
 
-module.exports = { idle, fanout, publishPath, storm };
+/**
+ * Several channels on one stream (issue #9): each client follows `perStream` of `channelCount`
+ * channels over `GET /streams` (sets drawn with a fixed seed, so nearly every client has its own
+ * set), while `rate` events/s go round-robin to the channels. Checked per channel of each stream.
+ */
+async function multi(ctx, target, { clients, channelCount, perStream, rate, warmupMs, measureMs, publishers = 8, drainMs = 30_000 }) {
+  if (!(await servesRoute(target.url, '/streams?channel=bench.probe'))) return skipped('GET /streams is not served by this build');
+  const names = Array.from({ length: channelCount }, (_, i) => `multi.${String(i).padStart(2, '0')}`);
+  await ctx.subs.call('connect', { url: target.url, sets: channelSets(names, perStream, clients), count: clients, concurrency: 200 });
+  await sleep(200);
+  const publishing = ctx.pubs.call('publish', { url: target.url, channels: names, rate, durationMs: warmupMs + measureMs, warmupMs, concurrency: publishers });
+  await sleep(warmupMs);
+  await ctx.subs.call('reset');
+  const start = cpuNow(ctx, target);
+  await sleep(measureMs);
+  const window = await ctx.subs.call('stats');
+  const end = cpuNow(ctx, target);
+  const published = await publishing;
+  const waited = await ctx.subs.call('waitFor', { ranges: published.ranges, timeoutMs: drainMs });
+  const verdict = await ctx.subs.call('verify', { ranges: published.ranges });
+  await ctx.subs.call('close');
+  const problem = waited.behind ? `${waited.behind} streams never got the last id of every channel` : publishProblems(published);
+  return {
+    metrics: {
+      eventsPerSecond: window.eventsPerSecond,
+      p50: window.latency.p50,
+      p99: window.latency.p99,
+      max: window.latency.max,
+      ...cpuPerMillion(start, end, window.received),
+      rssMb: end.rssBytes / MiB,
+      drainMs: waited.waitedMs,
+    },
+    correctness: correctnessOf(verdict, [published], problem ? { problem } : {}),
+  };
+}
+
+/**
+ * Many channels (issue #13): `streams` streams each on a channel of its own (a channel per user),
+ * `rate` events/s round-robin over the channels. Measures the connect time (the subscriptions),
+ * memory per stream, CPU per delivery and Redis memory per channel: subscribed, then with history.
+ */
+async function many(ctx, target, { streams, rate, warmupMs, measureMs, settleMs, publishers = 8, drainMs = 30_000 }) {
+  const names = Array.from({ length: streams }, (_, i) => `user.${i}`);
+  await sleep(settleMs / 2);
+  const redisBefore = await redisUsedMemory(ctx.redis);
+  const rssBefore = usage(target.pid).rssBytes;
+  const connected = await ctx.subs.call('connect', { url: target.url, channels: names, count: streams, concurrency: 200 });
+  await sleep(settleMs);
+  const rssConnected = usage(target.pid).rssBytes;
+  const redisSubscribed = await redisUsedMemory(ctx.redis);
+  const publishing = ctx.pubs.call('publish', { url: target.url, channels: names, rate, durationMs: warmupMs + measureMs, warmupMs, concurrency: publishers });
+  await sleep(warmupMs);
+  await ctx.subs.call('reset');
+  const start = cpuNow(ctx, target);
+  await sleep(measureMs);
+  const window = await ctx.subs.call('stats');
+  const end = cpuNow(ctx, target);
+  const published = await publishing;
+  const waited = await ctx.subs.call('waitFor', { ranges: published.ranges, timeoutMs: drainMs });
+  const redisPublished = await redisUsedMemory(ctx.redis);
+  const verdict = await ctx.subs.call('verify', { ranges: published.ranges });
+  await ctx.subs.call('close');
+  const publishedChannels = Object.keys(published.ranges).length;
+  const problem = waited.behind ? `${waited.behind} streams never got the last id` : publishProblems(published);
+  return {
+    metrics: {
+      connectMs: connected.connectMs,
+      rssPerConnKiB: (rssConnected - rssBefore) / streams / 1024,
+      eventsPerSecond: window.eventsPerSecond,
+      p50: window.latency.p50,
+      p99: window.latency.p99,
+      max: window.latency.max,
+      ...cpuPerMillion(start, end, window.received),
+      rssMb: end.rssBytes / MiB,
+      redisSubscribedBytesPerChannel: (redisSubscribed - redisBefore) / streams,
+      redisHistoryBytesPerChannel: publishedChannels ? (redisPublished - redisSubscribed) / publishedChannels : null,
+      eventsPerChannel: published.ok / Math.max(1, publishedChannels),
+    },
+    correctness: correctnessOf(verdict, [published], problem ? { problem } : {}),
+  };
+}
+
+module.exports = { idle, fanout, publishPath, storm, multi, many };

@@ -79,6 +79,18 @@ export interface Broker {
   /** Stops delivering the channel's events. Never rejects. */
   unsubscribe(channel: string): Promise<void>;
 
+  /**
+   * Stores a stream ticket's `value` for `ttlMs`, readable by every instance sharing the broker.
+   * Rejects with BrokerUnavailableError when the broker cannot be reached.
+   */
+  saveTicket(ticket: string, value: string, ttlMs: number): Promise<void>;
+
+  /**
+   * The value saved under `ticket`, or null when there is none or it expired.
+   * Rejects with BrokerUnavailableError when the broker cannot be reached.
+   */
+  readTicket(ticket: string): Promise<string | null>;
+
   /** Sets the single receiver of every subscribed channel's events. */
   onEvent(listener: EventListener): void;
 

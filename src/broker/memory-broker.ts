@@ -36,6 +36,8 @@ export class MemoryBroker extends EventEmitter implements Broker {
   private readonly subscribed = new Set<string>();
   // Insertion order is expiry order, so expired entries are always at the front.
   private readonly remembered = new Map<string, RememberedPublish>();
+  // Every ticket lives at most TICKET_TTL_S, so sweeping expired ones from the front bounds the map.
+  private readonly tickets = new Map<string, { readonly value: string; readonly expiresAt: number }>();
   private listener: EventListener = () => undefined;
 
   constructor(private readonly historySize: number) {
@@ -85,6 +87,22 @@ export class MemoryBroker extends EventEmitter implements Broker {
   unsubscribe(channel: string): Promise<void> {
     this.subscribed.delete(channel);
     return Promise.resolve();
+  }
+
+  saveTicket(ticket: string, value: string, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    for (const [key, entry] of this.tickets) {
+      if (entry.expiresAt > now) break;
+      this.tickets.delete(key);
+    }
+    this.tickets.set(ticket, { value, expiresAt: now + ttlMs });
+    return Promise.resolve();
+  }
+
+  readTicket(ticket: string): Promise<string | null> {
+    const entry = this.tickets.get(ticket);
+    if (entry === undefined || entry.expiresAt <= Date.now()) return Promise.resolve(null);
+    return Promise.resolve(entry.value);
   }
 
   onEvent(listener: EventListener): void {

@@ -187,6 +187,14 @@ export class RedisBroker extends EventEmitter implements Broker {
     await this.subscriber.unsubscribe(this.livePrefix + channel).catch(() => undefined);
   }
 
+  async saveTicket(ticket: string, value: string, ttlMs: number): Promise<void> {
+    await this.runCommand(() => this.command.set(`${this.options.prefix}ticket:${ticket}`, value, 'PX', ttlMs));
+  }
+
+  readTicket(ticket: string): Promise<string | null> {
+    return this.runCommand(() => this.command.get(`${this.options.prefix}ticket:${ticket}`));
+  }
+
   onEvent(listener: EventListener): void {
     this.listener = listener;
   }
@@ -223,6 +231,16 @@ export class RedisBroker extends EventEmitter implements Broker {
       const message = (error as Error).message;
       if (error instanceof Error && error.name === 'ReplyError' && !TRANSIENT_REPLY.test(message)) throw error;
       throw new BrokerUnavailableError(`the event broker is unavailable (${message}); retry later`);
+    }
+  }
+
+  /** Runs a plain command on the command connection; an outage becomes BrokerUnavailableError. */
+  private async runCommand<T>(command: () => Promise<T>): Promise<T> {
+    if (this.closed || this.command.status !== 'ready') throw new BrokerUnavailableError();
+    try {
+      return await command();
+    } catch (error) {
+      throw new BrokerUnavailableError(`the event broker is unavailable (${(error as Error).message}); retry later`);
     }
   }
 

@@ -1,6 +1,6 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import type { Access } from '../access/access';
 import type { Broker } from '../broker/broker';
 import { isValidIdempotencyKey } from '../broker/idempotency';
 import { AppError } from '../errors';
@@ -18,7 +18,7 @@ export interface ChannelRoutesOptions {
   readonly metrics: Metrics;
   readonly retryMs: number;
   readonly maxEventBytes: number;
-  readonly publishToken: string | undefined;
+  readonly access: Access;
 }
 
 const MAX_HISTORY_LIMIT = 1000;
@@ -42,13 +42,9 @@ function streamHandler(options: ChannelRoutesOptions): (ctx: Context, channel: s
 }
 
 function publishHandler(options: ChannelRoutesOptions): (ctx: Context) => Promise<void> {
-  const expectedToken = options.publishToken === undefined ? undefined : digest(options.publishToken);
   return async (ctx) => {
     const channel = assertChannel(channelParam(ctx));
-    if (expectedToken !== undefined && !bearerMatches(ctx.get('Authorization'), expectedToken)) {
-      ctx.set('WWW-Authenticate', 'Bearer');
-      throw new AppError(401, 'unauthorized', 'publishing needs Authorization: Bearer <PUBLISH_TOKEN>');
-    }
+    await options.access.authorizePublish(ctx, channel);
     const idempotencyKey = ctx.headers['idempotency-key'];
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !isValidIdempotencyKey(idempotencyKey))) {
       throw new AppError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters');
@@ -67,6 +63,7 @@ function publishHandler(options: ChannelRoutesOptions): (ctx: Context) => Promis
 function historyHandler(options: ChannelRoutesOptions): (ctx: Context) => Promise<void> {
   return async (ctx) => {
     const channel = assertChannel(channelParam(ctx));
+    await options.access.authorizeRead(ctx, [channel]);
     const limitText = singleQueryValue(ctx, 'limit', 'invalid_query');
     const afterText = singleQueryValue(ctx, 'after', 'invalid_query');
     const limit = limitText === undefined ? DEFAULT_HISTORY_LIMIT : Number(limitText);
@@ -91,13 +88,3 @@ function channelParam(ctx: Context): string {
   return params?.channel ?? '';
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/** Compares in constant time (both sides hashed to the same length first). */
-function bearerMatches(header: string, expectedDigest: Buffer): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match?.[1]) return false;
-  return timingSafeEqual(digest(match[1]), expectedDigest);
-}

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
+import type { Access } from '../access/access';
 import { BrokerUnavailableError } from '../errors';
 import type { ChannelRequest, Hub } from '../hub/hub';
 import type { Metrics } from '../metrics';
@@ -9,6 +10,7 @@ export interface StreamServingOptions {
   readonly hub: Hub;
   readonly metrics: Metrics;
   readonly retryMs: number;
+  readonly access: Access;
 }
 
 /**
@@ -28,7 +30,9 @@ export async function serveStream(
   }
   const body = new PassThrough();
   try {
-    await options.hub.connect({ channels, multi, stream: body, abortConnection: () => ctx.req.socket.destroy() });
+    // Authorized at connect time, once; a ticket lookup during an outage refuses like the hub does.
+    const grant = await options.access.authorizeRead(ctx, channels.map((channel) => channel.name));
+    await options.hub.connect({ channels, multi, stream: body, abortConnection: () => ctx.req.socket.destroy(), expiresAtMs: grant.expiresAtMs });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError)) throw error;
     refuse(ctx, options);

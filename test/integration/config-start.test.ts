@@ -122,6 +122,9 @@ describe('a refused start of the built server', () => {
       ['REDIS_URL', { REDIS_URL: 'http://127.0.0.1:6379' }],
       ['CORS_ORIGINS', { CORS_ORIGINS: 'not an origin' }],
       ['SESSION_KEYS', { NODE_ENV: 'production' }],
+      ['JWT_SECRET', { JWT_SECRET: 'too-short' }],
+      ['JWT_PUBLIC_KEY', { JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----' }],
+      ['PUBLIC_CHANNELS', { JWT_SECRET: 'a-secret-of-exactly-32-bytes-ok!', PUBLIC_CHANNELS: 'chat,rooms.**.x' }],
     ];
     const outcomes = await Promise.all(
       rows.map(async ([variable, env]) => {

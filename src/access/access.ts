@@ -1,0 +1,164 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
+import type { Broker } from '../broker/broker';
+import { AppError } from '../errors';
+import { bearerCredential, readCredential, type Credential } from './credentials';
+import type { JwtKey } from './jwt-key';
+import type { PatternList } from './patterns';
+import { Tickets } from './tickets';
+import { InvalidTokenError, TokenVerifier, type AccessToken } from './tokens';
+
+/** Who opened a read: the credential's expiry, subject and presence info (all null without one). */
+export interface ReadGrant {
+  /** When the credential (token or ticket) ends, ms since the epoch; null when none was used. */
+  readonly expiresAtMs: number | null;
+  readonly sub: string | null;
+  readonly info: Record<string, unknown> | null;
+}
+
+export interface AccessOptions {
+  readonly broker: Broker;
+  /** The access tokens' key; undefined = no access control (every channel public, no tickets). */
+  readonly jwtKey: JwtKey | undefined;
+  readonly jwtIssuer: string | undefined;
+  readonly jwtAudience: string | undefined;
+  readonly publicChannels: PatternList;
+  readonly ticketTtlS: number;
+  readonly publishToken: string | undefined;
+}
+
+const ANONYMOUS: ReadGrant = Object.freeze({ expiresAtMs: null, sub: null, info: null });
+
+/**
+ * Who may read and publish (API.md, "Who may read and publish"). Every check runs once per
+ * request (a stream's at connect time), never per event. Refusals are AppErrors: 401
+ * `unauthorized` with `WWW-Authenticate: Bearer` (plus `error="invalid_token"` when a credential
+ * was given), 403 `forbidden` naming the channel.
+ */
+export class Access {
+  private readonly verifier: TokenVerifier | undefined;
+  private readonly tickets: Tickets;
+  private readonly publishTokenDigest: Buffer | undefined;
+  private readonly publicChannels: PatternList;
+
+  constructor(options: AccessOptions) {
+    this.verifier =
+      options.jwtKey === undefined
+        ? undefined
+        : new TokenVerifier({ key: options.jwtKey, issuer: options.jwtIssuer, audience: options.jwtAudience });
+    this.tickets = new Tickets(options.broker, options.ticketTtlS * 1000);
+    this.publishTokenDigest = options.publishToken === undefined ? undefined : digest(options.publishToken);
+    this.publicChannels = options.publicChannels;
+  }
+
+  /**
+   * Authorizes reading every one of `channels` (valid names): public ones need nothing, others a
+   * credential (header, ticket, cookie) granting them. A credential that is present is verified
+   * even when every channel is public, and refused when invalid. Without a key, resolves at once.
+   * Rejects with AppError 401 / 403, or BrokerUnavailableError when a ticket cannot be looked up.
+   */
+  async authorizeRead(ctx: Context, channels: readonly string[]): Promise<ReadGrant> {
+    if (this.verifier === undefined) return ANONYMOUS;
+    const credential = readCredential(ctx);
+    if (credential === null) {
+      const privateChannel = channels.find((channel) => !this.publicChannels.matches(channel));
+      if (privateChannel !== undefined) throw unauthorized(ctx, `channel "${privateChannel}" is private: it needs an access token`, false);
+      return ANONYMOUS;
+    }
+    // A publisher's client may send PUBLISH_TOKEN on every request: valid, but it grants no reading.
+    if (credential.carrier === 'header' && this.isPublishToken(credential.token)) {
+      const privateChannel = channels.find((channel) => !this.publicChannels.matches(channel));
+      if (privateChannel !== undefined) throw new AppError(403, 'forbidden', `PUBLISH_TOKEN does not grant reading channel "${privateChannel}"`);
+      return ANONYMOUS;
+    }
+    const { token, expiresAtMs } = await this.resolve(ctx, this.verifier, credential);
+    for (const channel of channels) {
+      if (!this.publicChannels.matches(channel) && !token.subscribe.matches(channel, token.sub)) {
+        throw new AppError(403, 'forbidden', `the access token does not grant reading channel "${channel}"`);
+      }
+    }
+    return { expiresAtMs, sub: token.sub, info: token.info };
+  }
+
+  /**
+   * Authorizes publishing to `channel`: open when neither PUBLISH_TOKEN nor a key is configured;
+   * otherwise the Authorization header must carry PUBLISH_TOKEN or an access token whose
+   * `publish` grant matches. Cookies and tickets never count here (they would allow cross-site posts).
+   */
+  async authorizePublish(ctx: Context, channel: string): Promise<void> {
+    if (this.publishTokenDigest === undefined && this.verifier === undefined) return;
+    const bearer = requireBearer(ctx, `publishing needs Authorization: Bearer <${this.publishCredentialName()}>`);
+    if (this.isPublishToken(bearer)) return;
+    if (this.verifier === undefined) throw unauthorized(ctx, 'the bearer token is not PUBLISH_TOKEN', true);
+    const token = await this.verify(ctx, this.verifier, bearer);
+    if (!token.publish.matches(channel, token.sub)) {
+      throw new AppError(403, 'forbidden', `the access token does not grant publishing to channel "${channel}"`);
+    }
+  }
+
+  /**
+   * Exchanges the access token in the Authorization header for a stream ticket (POST /tickets).
+   * 404 `not_found` without a configured key; 401 without a valid token.
+   */
+  async issueTicket(ctx: Context): Promise<{ ticket: string; expiresAtMs: number }> {
+    if (this.verifier === undefined) throw new AppError(404, 'not_found', 'tickets need JWT_SECRET or JWT_PUBLIC_KEY to be configured');
+    const bearer = requireBearer(ctx, 'a ticket needs Authorization: Bearer <access token>');
+    const token = await this.verify(ctx, this.verifier, bearer);
+    return this.tickets.issue(bearer, token.expiresAtMs);
+  }
+
+  private async resolve(ctx: Context, verifier: TokenVerifier, credential: Credential): Promise<{ token: AccessToken; expiresAtMs: number }> {
+    switch (credential.carrier) {
+      case 'malformed':
+        throw unauthorized(ctx, credential.reason, true);
+      case 'header':
+      case 'cookie': {
+        const token = await this.verify(ctx, verifier, credential.token);
+        return { token, expiresAtMs: token.expiresAtMs };
+      }
+      case 'ticket': {
+        const record = await this.tickets.redeem(credential.ticket);
+        if (record === null) throw unauthorized(ctx, 'the ticket is unknown or has expired', true);
+        const token = await this.verify(ctx, verifier, record.token);
+        return { token, expiresAtMs: Math.min(record.expiresAtMs, token.expiresAtMs) };
+      }
+    }
+  }
+
+  private async verify(ctx: Context, verifier: TokenVerifier, jwt: string): Promise<AccessToken> {
+    try {
+      return await verifier.verify(jwt);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw unauthorized(ctx, error.message, true);
+      throw error;
+    }
+  }
+
+  /** Compares in constant time (both sides hashed to the same length first). */
+  private isPublishToken(bearer: string): boolean {
+    return this.publishTokenDigest !== undefined && timingSafeEqual(digest(bearer), this.publishTokenDigest);
+  }
+
+  private publishCredentialName(): string {
+    if (this.verifier === undefined) return 'PUBLISH_TOKEN';
+    return this.publishTokenDigest === undefined ? 'access token with a publish grant' : 'PUBLISH_TOKEN or an access token with a publish grant';
+  }
+}
+
+/** The bearer token of the Authorization header; 401 when there is none or it is malformed. */
+function requireBearer(ctx: Context, missingMessage: string): string {
+  const credential = bearerCredential(ctx);
+  if (credential === null) throw unauthorized(ctx, missingMessage, false);
+  if (credential.carrier === 'malformed') throw unauthorized(ctx, credential.reason, true);
+  return credential.token;
+}
+
+/** 401 with the challenge RFC 6750 asks for; `invalidToken` when a credential was given. */
+function unauthorized(ctx: Context, message: string, invalidToken: boolean): AppError {
+  ctx.set('WWW-Authenticate', invalidToken ? 'Bearer error="invalid_token"' : 'Bearer');
+  return new AppError(401, 'unauthorized', message);
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

@@ -81,6 +81,7 @@ describe('docs/openapi.json', () => {
     ['get', '/me', () => request(server).get('/me')],
     ['post', '/login', () => request(server).post('/login').send({ name: '' })],
     ['get', '/client/{file}', () => request(server).get('/client/no-such-module.js')],
+    ['post', '/tickets', () => request(server).post('/tickets')],
   ])('documents the status the server answers to %s %s', async (method, path, send) => {
     const response = await send();
     expect(Object.keys(document.paths[path]![method]!.responses)).toContain(String(response.status));

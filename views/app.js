@@ -8,6 +8,8 @@
 (() => {
   const HISTORY_URL = '/channels/chat/events?limit=100';
   const CLIENT_MODULE = '/client/ssehub-client.js';
+  /** The online list (views/presence.js), when the page has it. */
+  const presence = () => window.ChatPresence;
   const RETRY_MIN_MS = 1000;
   const RETRY_MAX_MS = 30000;
   const AVATAR_HUES = 8;
@@ -247,6 +249,7 @@
       if (connection === 'open') {
         state.triedBefore = true;
         state.retryDelayMs = RETRY_MIN_MS;
+        presence()?.reload();
       } else if (connection === 'reconnecting') {
         state.triedBefore = true;
       }
@@ -254,6 +257,11 @@
     });
     subscription.on('event', (item) => {
       if (item.event === 'message') showMessage(item.id, item.data);
+    });
+    subscription.on('presence', (item) => {
+      const signal = JSON.stringify({ channel: item.channel, sub: item.sub, info: item.info });
+      if (item.action === 'join') presence()?.joined(signal);
+      else presence()?.left(signal);
     });
     subscription.on('gap', (item) => {
       showGap(item.lastEventId ?? state.newestId ?? '0', item.firstAvailableId);
@@ -310,6 +318,12 @@
     view.sendButton.disabled = name === null;
     view.messageInput.placeholder = name === null ? 'Pick a name to start chatting' : 'Write a message…';
     for (const item of view.list.querySelectorAll('.message')) markOwnership(item);
+    presence()?.setOwnName(name);
+  }
+
+  /** The stream's name in presence is the session's at connect: reconnect so others see the new one. */
+  function restreamAsNewName() {
+    if (state.subscription !== null) void openStream();
   }
 
   async function loadName() {
@@ -330,6 +344,7 @@
       .then((body) => {
         clearNotice();
         setName(body.name);
+        restreamAsNewName();
         view.messageInput.focus();
       })
       .catch((error) => showNotice(`Could not use that name: ${error.message}`));
@@ -361,6 +376,7 @@
         clearNotice();
         view.nameInput.value = '';
         setName(null);
+        restreamAsNewName();
         view.nameInput.focus();
       })
       .catch((error) => showNotice(`Could not log out: ${error.message}`));

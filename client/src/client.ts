@@ -7,21 +7,21 @@ import { Transport, type HistoryEvent, type TransportOptions } from './transport
 import type { ChannelMap, SchemaMap } from './types.js';
 
 /** Options of `new SseHubClient`. */
-export interface SseHubClientOptions<M extends ChannelMap = ChannelMap> extends TransportOptions {
+export interface SseHubClientOptions<M extends object = ChannelMap> extends TransportOptions {
   /** Validators (any Standard Schema object, e.g. zod) applied to events before they are yielded. */
   readonly schemas?: SchemaMap<M>;
 }
 
-type ChannelName<M extends ChannelMap> = string extends keyof M ? string : keyof M & string;
-type EventName<M extends ChannelMap, C extends string> = C extends keyof M ? keyof M[C] & string : string;
-type Payload<M extends ChannelMap, C extends string, E extends string> = C extends keyof M ? (E extends keyof M[C] ? M[C][E] : unknown) : unknown;
+type ChannelName<M extends object> = string extends keyof M ? string : keyof M & string;
+type EventName<M extends object, C extends string> = C extends keyof M ? keyof M[C] & string : string;
+type Payload<M extends object, C extends string, E extends string> = C extends keyof M ? (E extends keyof M[C] ? M[C][E] : unknown) : unknown;
 
 /**
  * The entry point: `subscribe` to channels, `publish` events, read `history`. Holds no
  * connection itself; each subscription has its own (or shares one between tabs).
  * `M` optionally maps channel and event names to payload types.
  */
-export class SseHubClient<M extends ChannelMap = ChannelMap> {
+export class SseHubClient<M extends object = ChannelMap> {
   private readonly transport: Transport;
 
   constructor(private readonly options: SseHubClientOptions<M> = {}) {

@@ -40,7 +40,7 @@ export interface SubscribeOptions {
 
 type Listener<T extends unknown[]> = (...args: T) => void | Promise<void>;
 /** What `on(kind, listener)` passes to each kind of listener. */
-export interface ListenerMap<M extends ChannelMap, C extends string> {
+export interface ListenerMap<M extends object, C extends string> {
   event: Listener<[EventItemOf<M, C>]>;
   gap: Listener<[GapItem<C>]>;
   presence: Listener<[PresenceItem<C>]>;
@@ -57,7 +57,7 @@ const DONE = { done: true, value: undefined } as const;
  * both. It yields every event of every channel once, in id order per channel, across
  * reconnects; `cursor` is the position right after the item most recently yielded.
  */
-export class Subscription<M extends ChannelMap = ChannelMap, C extends string = string>
+export class Subscription<M extends object = ChannelMap, C extends string = string>
   implements AsyncIterableIterator<SubscriptionItem<M, C>>
 {
   /** The subscription's channels, distinct, in byte order. */
@@ -235,7 +235,8 @@ export class Subscription<M extends ChannelMap = ChannelMap, C extends string = 
   }
 
   private async validate(item: EventItem): Promise<EventItem> {
-    const schema = (this.schemas?.[item.channel] as Record<string, StandardSchemaV1 | undefined> | undefined)?.[item.event];
+    const byChannel = this.schemas as Record<string, Record<string, StandardSchemaV1 | undefined> | undefined> | undefined;
+    const schema = byChannel?.[item.channel]?.[item.event];
     if (schema === undefined) return item;
     const result = await schema['~standard'].validate(item.data);
     if (result.issues !== undefined) {

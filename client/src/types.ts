@@ -5,8 +5,8 @@
 
 /**
  * Payload types by channel, then by event name, for typed `data` without code generation:
- * `SseHubClient<{ 'orders.eu': { created: { sku: string } } }>`. The default types every
- * payload as `unknown`.
+ * `SseHubClient<{ 'orders.eu': { created: { sku: string } } }>` (an interface works too). The
+ * default types every payload as `unknown`.
  */
 export type ChannelMap = Record<string, Record<string, unknown>>;
 
@@ -41,20 +41,20 @@ export interface PresenceItem<C extends string = string> {
   readonly info: Record<string, unknown> | null;
 }
 
-type EventNames<M extends ChannelMap, C extends string> = C extends keyof M ? keyof M[C] & string : string;
-type EventData<M extends ChannelMap, C extends string, E extends string> = C extends keyof M
+type EventNames<M extends object, C extends string> = C extends keyof M ? keyof M[C] & string : string;
+type EventData<M extends object, C extends string, E extends string> = C extends keyof M
   ? E extends keyof M[C]
     ? M[C][E]
     : unknown
   : unknown;
 
 /** The event items of channels `C`, typed by the map `M`. */
-export type EventItemOf<M extends ChannelMap, C extends string> = C extends string
+export type EventItemOf<M extends object, C extends string> = C extends string
   ? { [E in EventNames<M, C>]: EventItem<C, E, EventData<M, C, E>> }[EventNames<M, C>]
   : never;
 
 /** Everything a subscription to channels `C` may yield. */
-export type SubscriptionItem<M extends ChannelMap = ChannelMap, C extends string = string> =
+export type SubscriptionItem<M extends object = ChannelMap, C extends string = string> =
   | EventItemOf<M, C>
   | GapItem<C>
   | PresenceItem<C>;
@@ -77,7 +77,7 @@ export type StandardSchemaResult<Output> =
   | { readonly issues: ReadonlyArray<{ readonly message: string }> };
 
 /** Validators by channel, then event name; an event without one is yielded as it came. */
-export type SchemaMap<M extends ChannelMap = ChannelMap> = {
+export type SchemaMap<M extends object = ChannelMap> = {
   readonly [C in keyof M]?: { readonly [E in keyof M[C]]?: StandardSchemaV1<unknown, M[C][E]> };
 };
 

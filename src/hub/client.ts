@@ -33,7 +33,8 @@ export class HubClient {
     private readonly abortConnection: () => void,
   ) {
     this.subscriptions = start.map(({ channel }, index) => new Subscription(this, channel, index));
-    this.entries = start.map(({ channel, position }) => cursorEntry(channel, position));
+    // Only a multi-channel stream writes a cursor.
+    this.entries = multi ? start.map(({ channel, position }) => cursorEntry(channel, position)) : [];
     // A write racing the client's disconnect may error; the close handler cleans up.
     stream.on('error', () => undefined);
   }

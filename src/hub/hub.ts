@@ -5,7 +5,7 @@ import { BrokerUnavailableError } from '../errors';
 import type { StoredEvent } from '../event';
 import type { Metrics } from '../metrics';
 import { encodeComment, encodePosition, encodeRetry, encodeUnidentifiedEvent } from '../sse/encode';
-import { HubChannel } from './channel';
+import { HubChannel, type ChannelContext } from './channel';
 import { HubClient, type StartPosition } from './client';
 import { sortChannels } from './cursor';
 import { Deadlines } from './deadlines';
@@ -62,9 +62,12 @@ export class Hub {
   private readonly heartbeatTimer: NodeJS.Timeout;
   private readonly deadlines = new Deadlines();
   private readonly retryFrame: Buffer;
+  /** Shared by every channel (a channel per user means many of them). */
+  private readonly channelContext: ChannelContext;
 
   constructor(private readonly options: HubOptions) {
     this.retryFrame = encodeRetry(options.retryMs);
+    this.channelContext = { ...options, onBatch: (channel) => this.markDirty(channel) };
     options.broker.onEvent((channel, event, publishedAtMs) => this.receive(channel, event, publishedAtMs));
     options.broker.on('down', () => {
       for (const channel of this.channels.values()) channel.needsCatchUp = true;
@@ -171,7 +174,7 @@ export class Hub {
   private channelFor(name: string): HubChannel {
     const existing = this.channels.get(name);
     if (existing) return existing;
-    const channel = new HubChannel(name, { ...this.options, onBatch: (dirty) => this.markDirty(dirty) });
+    const channel = new HubChannel(name, this.channelContext);
     this.channels.set(name, channel);
     channel.ready = channel.initialize().catch((error: unknown) => {
       this.forget(channel);

@@ -159,6 +159,7 @@ export class Subscription<M extends object = ChannelMap, C extends string = stri
 
   private async take(withPresence: boolean): Promise<IteratorResult<SubscriptionItem<M, C>>> {
     clearTimeout(this.pauseTimer);
+    if (this.closed) return DONE;
     try {
       if (this.sequencer === undefined) await this.start();
       // The consumer asks for more, so it handled the previous item: its cursor may be saved.

@@ -101,6 +101,12 @@ export class TcpProxy {
 
 /** Ends a connection with a TCP reset, like a dropped network path, or just destroys it. */
 function reset(socket: Socket): void {
+  // On Node 20 a reset of a half-closed socket (its peer already sent FIN) never closes its
+  // handle, which then keeps the process alive: such a socket is only destroyed.
+  if (socket.readyState !== 'open') {
+    socket.destroy();
+    return;
+  }
   try {
     socket.resetAndDestroy();
   } catch {

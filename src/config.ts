@@ -36,6 +36,10 @@ export interface Config {
   readonly production: boolean;
   readonly logLevel: string;
   readonly workers: number;
+  /** A channel's history and id counter are deleted this long after its last publish; 0 = never. */
+  readonly historyTtlS: number;
+  /** A request body must arrive completely within this long, else 408 `request_timeout`. */
+  readonly bodyTimeoutMs: number;
   /** Channels anyone may read (PUBLIC_CHANNELS, default `**`); matters only with a JWT key. */
   readonly publicChannels: PatternList;
   /** The access tokens' key (JWT_SECRET or JWT_PUBLIC_KEY); undefined = no access control. */
@@ -200,6 +204,8 @@ export function readConfig(env: Env): Config {
     production,
     logLevel,
     workers: integer(env, 'WORKERS', 1, 1, 256),
+    historyTtlS: integer(env, 'HISTORY_TTL_S', 604_800, 0, 10 * 365 * 86_400),
+    bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_MS', 10_000, 1, 3_600_000),
     publicChannels: publicChannels(env, key !== undefined),
     jwtKey: key,
     jwtIssuer: keyedOnly(env, 'JWT_ISSUER', key !== undefined),

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createApp } from './app';
+import { guardRequestBodies } from './middleware/body';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
 import { RedisBroker } from './broker/redis-broker';
@@ -28,10 +29,12 @@ export interface RunningServer {
 }
 
 async function createBroker(config: Config, logger: Logger): Promise<Broker> {
-  if (!usesRedis(config)) return new MemoryBroker(config.historySize);
+  if (!usesRedis(config)) return new MemoryBroker(config.historySize, config.historyTtlS);
   const broker = new RedisBroker({
     prefix: config.redisPrefix,
     historySize: config.historySize,
+    historyTtlS: config.historyTtlS,
+    sharded: config.redisClusterNodes.length > 0,
     createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
     description: describeRedisTarget(config),
     logger,
@@ -58,9 +61,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const app = createApp({ config, broker, hub, metrics, logger, viewsDir: join(__dirname, '..', 'views') });
   const server: Server = app.listen(config.port, config.host);
   await once(server, 'listening');
-  // Long-lived streams must not be cut by Node's request timeouts.
+  // Long-lived streams must not be cut by Node's request timeouts, so bodies get their own
+  // deadline (BODY_TIMEOUT_MS) and headers keep Node's.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
+  guardRequestBodies(server, config.bodyTimeoutMs);
   server.keepAliveTimeout = 5000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -13,7 +13,12 @@ import { IDEMPOTENCY_TTL_MS } from './idempotency';
 interface ChannelLog {
   nextId: number;
   events: StoredEvent[];
+  /** When the channel's history and counter are forgotten (ms since the epoch); renewed by each publish. */
+  expiresAt: number;
 }
+
+/** The sweep of expired channels runs this often at most (and at least once per TTL). */
+const MAX_SWEEP_INTERVAL_MS = 60_000;
 
 interface RememberedPublish {
   readonly result: PublishResult;
@@ -39,9 +44,24 @@ export class MemoryBroker extends EventEmitter implements Broker {
   // Every ticket lives at most TICKET_TTL_S, so sweeping expired ones from the front bounds the map.
   private readonly tickets = new Map<string, { readonly value: string; readonly expiresAt: number }>();
   private listener: EventListener = () => undefined;
+  private readonly historyTtlMs: number;
+  private readonly sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly historySize: number) {
+  /**
+   * `historyTtlS`: a channel's history and counter are forgotten this long after its last
+   * publish (0 = never). Expired channels are dropped when next touched and by a coarse sweep,
+   * so the per-event path holds no timer.
+   */
+  constructor(
+    private readonly historySize: number,
+    historyTtlS = 0,
+  ) {
     super();
+    this.historyTtlMs = historyTtlS * 1000;
+    if (this.historyTtlMs > 0) {
+      this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(this.historyTtlMs, MAX_SWEEP_INTERVAL_MS));
+      this.sweeper.unref();
+    }
   }
 
   publish(request: PublishRequest): Promise<PublishResult> {
@@ -52,7 +72,8 @@ export class MemoryBroker extends EventEmitter implements Broker {
     const earlier = rememberKey === undefined ? undefined : this.remembered.get(rememberKey);
     if (earlier) return Promise.resolve({ ...earlier.result, duplicate: true });
 
-    const log = this.logFor(request.channel);
+    const log = this.logFor(request.channel, now);
+    log.expiresAt = this.historyTtlMs > 0 ? now + this.historyTtlMs : Infinity;
     const id = log.nextId++;
     const event = parseStoredEvent(serializeStoredEvent(id, request.event, request.dataJson));
     log.events.push(event);
@@ -64,7 +85,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
   }
 
   history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
-    const events = this.logs.get(channel)?.events ?? [];
+    const events = this.liveLog(channel, Date.now())?.events ?? [];
     const first = events[0];
     const last = events[events.length - 1];
     if (!first || !last) return Promise.resolve({ events: [], firstId: null, lastId: null });
@@ -110,17 +131,33 @@ export class MemoryBroker extends EventEmitter implements Broker {
   }
 
   close(): Promise<void> {
+    clearInterval(this.sweeper);
     this.subscribed.clear();
     return Promise.resolve();
   }
 
-  private logFor(channel: string): ChannelLog {
-    let log = this.logs.get(channel);
+  private logFor(channel: string, now: number): ChannelLog {
+    let log = this.liveLog(channel, now);
     if (!log) {
-      log = { nextId: nowMicros(), events: [] };
+      // As in Redis, an expired channel starts again at the time in microseconds.
+      log = { nextId: nowMicros(), events: [], expiresAt: Infinity };
       this.logs.set(channel, log);
     }
     return log;
+  }
+
+  /** The channel's log unless it expired (then it is dropped, as Redis drops the keys). */
+  private liveLog(channel: string, now: number): ChannelLog | undefined {
+    const log = this.logs.get(channel);
+    if (log && log.expiresAt <= now) {
+      this.logs.delete(channel);
+      return undefined;
+    }
+    return log;
+  }
+
+  private sweep(now: number): void {
+    for (const [channel, log] of this.logs) if (log.expiresAt <= now) this.logs.delete(channel);
   }
 
   private forgetExpired(now: number): void {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import { BrokerUnavailableError } from '../errors';
 import { parseStoredEvent } from '../event';
@@ -14,7 +15,10 @@ import type {
   PublishResult,
 } from './broker';
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
+import { keySlot } from './key-slot';
 import type { ConnectionPurpose, RedisConnection } from './redis-connection';
+import { ShardOwners } from './shard-owners';
+import { SubscriptionBatch, type SubscriptionTransport } from './subscription-batch';
 
 interface LuaScript {
   readonly source: string;
@@ -29,6 +33,9 @@ function loadScript(name: string): LuaScript {
 const PUBLISH_SCRIPT = loadScript('publish.lua');
 const HISTORY_SCRIPT = loadScript('history.lua');
 
+/** After a failed renewal of the shard subscriptions, the next try comes this much later. */
+const RENEW_RETRY_MS = 500;
+
 /** How often each connection is pinged, and how long a ping may take before it counts as lost. */
 const PING_INTERVAL_MS = 1000;
 const PING_TIMEOUT_MS = 2000;
@@ -39,6 +46,14 @@ const TRANSIENT_REPLY = /^(NOSCRIPT|LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN
 export interface RedisBrokerOptions {
   readonly prefix: string;
   readonly historySize: number;
+  /** A channel's keys are deleted this long after its last publish; 0 or absent = never. */
+  readonly historyTtlS?: number;
+  /**
+   * Sharded pub/sub (Redis Cluster, Redis >= 7): SPUBLISH / SSUBSCRIBE on a shard channel in the
+   * channel's own slot, so an event travels only within its shard. Needs a subscriptions
+   * connection made with ioredis' `shardedSubscribers`.
+   */
+  readonly sharded?: boolean;
   /** Opens a new, not yet connected, connection; called twice (commands, then subscriber). */
   readonly createConnection: (name: string, purpose: ConnectionPurpose) => RedisConnection;
   readonly description: string;
@@ -46,27 +61,34 @@ export interface RedisBrokerOptions {
 }
 
 /**
- * The Broker on Redis: one command connection and one subscriber connection per process,
- * whatever the number of clients and channels. Keys of a channel share the hash tag `{channel}`
- * so the publish script touches one Cluster slot. After an outage it resubscribes first and only
- * then emits `resubscribed`, so a catch-up read made on that signal misses nothing.
+ * The Broker on Redis: one command connection and one subscriber connection per process (on a
+ * Cluster: one per master, sharded), whatever the number of clients and channels. Keys of a
+ * channel share the hash tag `{channel}` so the publish script touches one Cluster slot, and so
+ * does its shard channel. After an outage, a failover or a resharding it resubscribes first and
+ * only then emits `resubscribed`, so a catch-up read made on that signal misses nothing.
  */
 export class RedisBroker extends EventEmitter implements Broker {
   readonly description: string;
   private readonly command: RedisConnection;
   private readonly subscriber: RedisConnection;
-  private readonly livePrefix: string;
+  private readonly sharded: boolean;
+  private readonly historyTtlMs: string;
   private readonly channels = new Set<string>();
+  private readonly batch: SubscriptionBatch;
+  /** Sharded only: notices slot owner changes ioredis did not announce. */
+  private readonly shardOwners: ShardOwners | undefined;
   private listener: EventListener = () => undefined;
   private subscriberReady = false;
   private wasReady = false;
   private closed = false;
   private readonly watchdog: NodeJS.Timeout;
+  private renewRetry: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisBrokerOptions) {
     super();
     this.description = options.description;
-    this.livePrefix = `${options.prefix}live:`;
+    this.sharded = options.sharded ?? false;
+    this.historyTtlMs = String((options.historyTtlS ?? 0) * 1000);
     this.command = options.createConnection('ssehub-command', 'commands');
     this.subscriber = options.createConnection('ssehub-subscriber', 'subscriptions');
     for (const connection of [this.command, this.subscriber]) {
@@ -75,12 +97,24 @@ export class RedisBroker extends EventEmitter implements Broker {
       connection.on('close', () => this.onConnectionLost());
     }
     this.command.on('ready', () => this.updateReadiness());
+    this.batch = new SubscriptionBatch(this.transport(), (channel) => this.channels.has(channel));
+    const subscriber = this.subscriber;
+    this.shardOwners =
+      this.sharded && subscriber instanceof Cluster ? new ShardOwners((slot) => subscriber.slots[slot]?.[0]) : undefined;
     this.subscriber.on('ready', () => void this.restoreSubscriptions());
-    this.subscriber.on('message', (name: string, message: string) => this.onMessage(name, message));
+    if (this.sharded) {
+      this.subscriber.on('smessage', (name: string, message: string) => this.onMessage(name, message));
+      // ioredis' sharded subscribers were rebuilt (a failover, a slot moved, a subscriber
+      // connection replaced) and re-sent their SSUBSCRIBEs without waiting for the answers.
+      this.subscriber.on('subscribersReady', () => void this.renewShardSubscriptions());
+    } else {
+      this.subscriber.on('message', (name: string, message: string) => this.onMessage(name, message));
+    }
     // A Redis that vanishes without closing the socket (a partition) sends no RST: without pings
     // the outage would go unnoticed until TCP gives up, long after /readyz should say 503.
     this.watchdog = setInterval(() => {
       for (const connection of [this.command, this.subscriber]) this.ping(connection);
+      if (this.subscriberReady && this.shardOwners?.changed()) void this.renewShardSubscriptions();
     }, PING_INTERVAL_MS);
     this.watchdog.unref();
   }
@@ -148,10 +182,12 @@ export class RedisBroker extends EventEmitter implements Broker {
         request.event,
         request.dataJson,
         String(this.options.historySize),
-        this.livePrefix + request.channel,
+        this.liveName(request.channel),
         String(IDEMPOTENCY_TTL_MS),
         request.idempotencyKey === undefined ? '0' : '1',
         String(Date.now()),
+        this.historyTtlMs,
+        this.sharded ? '1' : '0',
       ],
     )) as [number, string];
     const [stored, text] = reply;
@@ -173,18 +209,27 @@ export class RedisBroker extends EventEmitter implements Broker {
 
   async subscribe(channel: string): Promise<void> {
     if (!this.ready) throw new BrokerUnavailableError();
-    this.channels.add(channel);
+    if (!this.channels.has(channel)) {
+      this.channels.add(channel);
+      this.shardOwners?.add(channel);
+    }
     try {
-      await this.subscriber.subscribe(this.livePrefix + channel);
+      await this.batch.subscribe(channel);
     } catch (error) {
-      this.channels.delete(channel);
-      throw new BrokerUnavailableError(`could not subscribe: ${(error as Error).message}`);
+      this.forget(channel);
+      throw error;
     }
   }
 
-  async unsubscribe(channel: string): Promise<void> {
-    if (!this.channels.delete(channel) || !this.subscriberReady) return;
-    await this.subscriber.unsubscribe(this.livePrefix + channel).catch(() => undefined);
+  unsubscribe(channel: string): Promise<void> {
+    if (this.forget(channel) && this.subscriberReady) this.batch.unsubscribe(channel);
+    return Promise.resolve();
+  }
+
+  private forget(channel: string): boolean {
+    if (!this.channels.delete(channel)) return false;
+    this.shardOwners?.delete(channel);
+    return true;
   }
 
   async saveTicket(ticket: string, value: string, ttlMs: number): Promise<void> {
@@ -203,6 +248,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
+    clearTimeout(this.renewRetry);
     await Promise.all(
       [this.command, this.subscriber].map((connection) =>
         connection.quit().then(
@@ -234,6 +280,35 @@ export class RedisBroker extends EventEmitter implements Broker {
     }
   }
 
+  /** The pub/sub channel of a hub channel: a shard channel in the channel's slot when sharded. */
+  private liveName(channel: string): string {
+    return this.sharded ? `${this.options.prefix}{${channel}}:live` : `${this.options.prefix}live:${channel}`;
+  }
+
+  private channelOf(name: string): string | undefined {
+    const { prefix } = this.options;
+    if (!name.startsWith(prefix)) return undefined;
+    if (!this.sharded) return name.startsWith('live:', prefix.length) ? name.slice(prefix.length + 5) : undefined;
+    return name.endsWith('}:live') && name[prefix.length] === '{' ? name.slice(prefix.length + 1, -6) : undefined;
+  }
+
+  private transport(): SubscriptionTransport {
+    const names = (channels: string[]): string[] => channels.map((channel) => this.liveName(channel));
+    if (!this.sharded) {
+      return {
+        groupOf: () => 0,
+        subscribe: (channels) => this.subscriber.subscribe(...names(channels)),
+        unsubscribe: (channels) => this.subscriber.unsubscribe(...names(channels)),
+      };
+    }
+    return {
+      // One SSUBSCRIBE may only name channels of one slot; ioredis sends it to that slot's master.
+      groupOf: (channel) => keySlot(channel),
+      subscribe: (channels) => this.subscriber.ssubscribe(...names(channels)),
+      unsubscribe: (channels) => this.subscriber.sunsubscribe(...names(channels)),
+    };
+  }
+
   /** Runs a plain command on the command connection; an outage becomes BrokerUnavailableError. */
   private async runCommand<T>(command: () => Promise<T>): Promise<T> {
     if (this.closed || this.command.status !== 'ready') throw new BrokerUnavailableError();
@@ -245,9 +320,8 @@ export class RedisBroker extends EventEmitter implements Broker {
   }
 
   private onMessage(name: string, message: string): void {
-    if (!name.startsWith(this.livePrefix)) return;
-    const channel = name.slice(this.livePrefix.length);
-    if (!this.channels.has(channel)) return;
+    const channel = this.channelOf(name);
+    if (channel === undefined || !this.channels.has(channel)) return;
     const space = message.indexOf(' ');
     try {
       this.listener(channel, parseStoredEvent(message.slice(space + 1)), Number(message.slice(0, space)));
@@ -258,20 +332,59 @@ export class RedisBroker extends EventEmitter implements Broker {
   }
 
   private async restoreSubscriptions(): Promise<void> {
-    try {
-      if (this.channels.size > 0) {
-        await this.subscriber.subscribe(...[...this.channels].map((channel) => this.livePrefix + channel));
-      }
-      this.subscriberReady = true;
-      this.updateReadiness();
-    } catch (error) {
+    // Sharded: ioredis kept its own list of shard channels across the reconnect; renewing
+    // (unsubscribe + subscribe per slot) confirms each one without listing it twice there.
+    const failed = await this.batch.send(this.channels, 'subscribe', this.sharded);
+    if (failed.length > 0 && !this.sharded) {
       // The connection dropped again; its next `ready` retries.
-      this.options.logger.warn({ err: error }, 'resubscribe failed');
+      this.options.logger.warn({ channels: failed.length }, 'resubscribe failed');
+      return;
     }
+    this.subscriberReady = true;
+    this.updateReadiness();
+    // On a Cluster, a shard that is down (its failover under way) is retried on its own.
+    if (failed.length > 0) this.retryRenewal(failed);
+  }
+
+  /**
+   * After ioredis rebuilt its sharded subscribers, confirms every shard subscription, then has the
+   * hub catch up from history: events published while a slot was between owners (a failover, a
+   * migration, a replaced subscriber connection) reached no subscriber of ours.
+   */
+  private async renewShardSubscriptions(): Promise<void> {
+    // Nothing to renew or catch up (this also skips the announcements made while connecting).
+    await this.renew(this.channels);
+  }
+
+  private async renew(channels: Iterable<string>): Promise<void> {
+    clearTimeout(this.renewRetry);
+    if (!this.subscriberReady || this.closed || this.channels.size === 0) return;
+    const wanted = [...channels].filter((channel) => this.channels.has(channel));
+    const failed = await this.batch.send(wanted, 'subscribe', true);
+    this.options.logger.info(
+      { channels: wanted.length, failed: failed.length },
+      'cluster topology changed: shard subscriptions renewed, catching up',
+    );
+    // Channels whose shard answered catch up now; those of a shard still failing over, later.
+    if (failed.length < wanted.length && this.ready) this.emit('resubscribed');
+    if (failed.length > 0) this.retryRenewal(failed);
+  }
+
+  /**
+   * A renewal failed for some shards (a master down, or ioredis' slot map stale: MOVED). ioredis
+   * usually rebuilds and says `subscribersReady` again; retry anyway, so a catch-up is never lost.
+   */
+  private retryRenewal(failed: string[]): void {
+    this.options.logger.warn({ channels: failed.length }, 'renewing shard subscriptions failed for some channels; retrying');
+    this.renewRetry = setTimeout(() => void this.renew(failed), RENEW_RETRY_MS);
+    this.renewRetry.unref();
   }
 
   private onConnectionLost(): void {
-    if (this.subscriber.status !== 'ready') this.subscriberReady = false;
+    if (this.subscriber.status !== 'ready') {
+      this.subscriberReady = false;
+      this.batch.failPending(new BrokerUnavailableError('the subscriber connection was lost'));
+    }
     this.updateReadiness();
   }
 

@@ -39,6 +39,13 @@ const reconnectDelayMs = (attempt: number): number => Math.min(50 * attempt, 100
 const CLUSTER_CHECK_INTERVAL_MS = 1000;
 
 /**
+ * How often a Cluster connection re-reads the slot map even when nothing told it to. A failover
+ * or a migration usually announces itself (MOVED, a closed connection, the `sunsubscribe` Redis
+ * sends when a slot leaves a node); this bounds the time to notice when nothing did.
+ */
+const SLOTS_REFRESH_INTERVAL_MS = 1000;
+
+/**
  * A Cluster stays `ready` while its pool holds node connections that were never opened, even when
  * every node is gone, so the broker would never notice an outage. Pinging every node (replicas
  * too: the pool drains only when all are gone) each second opens them: a node that cannot be
@@ -61,9 +68,10 @@ export type ConnectionPurpose = 'commands' | 'subscriptions';
  * Opens one connection of the configured kind (not yet connected: call `connect()`).
  *
  * - Cluster (`REDIS_CLUSTER_NODES`): commands go to the master of their key's slot; every key of
- *   a channel shares the hash tag `{channel}`, so each script runs on one node. Subscribing opens
- *   ONE pub/sub connection to one node of the cluster: classic PUBLISH is broadcast to every node,
- *   so that connection receives every channel (sharded pub/sub would need one per shard).
+ *   a channel shares the hash tag `{channel}`, so each script runs on one node, and its SPUBLISH
+ *   stays within that node's shard (a classic PUBLISH would be copied to every node over the
+ *   cluster bus). The subscriptions connection uses ioredis' sharded subscribers: one pub/sub
+ *   connection per master that owns a subscribed channel, SSUBSCRIBE routed by slot.
  * - Sentinel (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`): asks the sentinels for the master, and
  *   asks again after every reconnect, so a failover is followed.
  * - Otherwise `REDIS_URL`.
@@ -79,6 +87,8 @@ export function createRedisConnection(config: Config, connectionName: string, pu
       enableOfflineQueue,
       lazyConnect: true,
       clusterRetryStrategy: reconnectDelayMs,
+      slotsRefreshInterval: SLOTS_REFRESH_INTERVAL_MS,
+      shardedSubscribers: purpose === 'subscriptions',
       // ioredis re-sends a command whose node connection closed; for a publish that may already
       // have run, that would store it twice. Fail it instead (the publisher gets 503 and retries,
       // with an Idempotency-Key if it must not duplicate). MOVED, ASK, TRYAGAIN and CLUSTERDOWN

@@ -1,6 +1,56 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { AppError } from '../errors';
+
+/**
+ * After an answer that did not take the whole body (413, 401, 404…), the rest is read and
+ * discarded up to this many bytes, so a client that writes its body before reading gets the
+ * answer instead of a connection reset (closing a socket with unread input sends RST).
+ */
+export const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/** Past the body deadline, a route that answers 408 gets this long before the socket is cut. */
+const CUT_GRACE_MS = 1000;
+
+/** When each request's body must have arrived completely (set by guardRequestBodies). */
+const bodyDeadlines = new WeakMap<IncomingMessage, number>();
+
+/**
+ * Gives every request body a deadline of `timeoutMs` from the request's arrival, on every route:
+ * readBody answers 408 `request_timeout` at the deadline, and a connection whose body is still
+ * incomplete `CUT_GRACE_MS` later (a route that never read it) is destroyed. Requests without a
+ * body (every stream) are not affected. Also reads and discards the rest of an unread body after
+ * the answer, up to DISCARD_LIMIT_BYTES.
+ */
+export function guardRequestBodies(server: Server, timeoutMs: number): void {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.complete || !hasBody(req)) return;
+    bodyDeadlines.set(req, Date.now() + timeoutMs);
+    const cut = setTimeout(() => {
+      if (!req.complete) req.socket.destroy();
+    }, timeoutMs + CUT_GRACE_MS);
+    cut.unref();
+    req.once('end', () => clearTimeout(cut));
+    req.once('close', () => clearTimeout(cut));
+    res.once('finish', () => {
+      if (req.complete || req.destroyed) return;
+      let discarded = 0;
+      req.on('data', (chunk: Buffer) => {
+        discarded += chunk.length;
+        if (discarded > DISCARD_LIMIT_BYTES) req.socket.destroy();
+      });
+      // raw-body pauses a body it stopped reading at the limit; without this the client would
+      // block writing and never read the 413.
+      req.resume();
+    });
+  });
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
 
 export type BodyKind = 'json' | 'form';
 
@@ -40,17 +90,78 @@ export async function readBody(ctx: Context, accepted: readonly BodyKind[], limi
 
 async function readRaw(ctx: Context, limitBytes: number): Promise<Buffer> {
   const declared = ctx.request.length;
+  const deadline = bodyDeadlines.get(ctx.req);
   if (declared !== undefined && declared > limitBytes) {
+    await discardRest(ctx, deadline);
     throw payloadTooLarge(limitBytes);
   }
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await getRawBody(ctx.req, { limit: limitBytes, length: declared });
+    const reading = getRawBody(ctx.req, { limit: limitBytes, length: declared });
+    if (deadline === undefined) return await reading;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new AppError(408, 'request_timeout', 'the request body did not arrive in time (BODY_TIMEOUT_MS)')), deadline - Date.now());
+    });
+    // The abandoned read ends with the connection (closed after the 408, see below).
+    reading.catch(() => undefined);
+    return await Promise.race([reading, timedOut]);
   } catch (error) {
+    if (error instanceof AppError) {
+      // Nothing more of this body is wanted: close the connection once the 408 is out.
+      ctx.set('Connection', 'close');
+      throw error;
+    }
     const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') throw payloadTooLarge(limitBytes);
+    if (type === 'entity.too.large') {
+      await discardRest(ctx, deadline);
+      throw payloadTooLarge(limitBytes);
+    }
     if (type === 'request.aborted') throw new AppError(400, 'request_aborted', 'the client aborted the request');
     throw new AppError(400, 'invalid_body', 'the request body could not be read');
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/**
+ * Reads and drops the rest of a body that will be refused, up to DISCARD_LIMIT_BYTES and the
+ * body deadline, before the answer goes out: a socket closed with unread input (the client asked
+ * for `Connection: close`, or the body is too big to drain) sends RST, and a client still writing
+ * its body would get EPIPE / ECONNRESET instead of the 413. Past either bound the connection is
+ * closed after the answer.
+ */
+function discardRest(ctx: Context, deadline: number | undefined): Promise<void> {
+  const req = ctx.req;
+  const declared = ctx.request.length;
+  if (req.complete || (declared !== undefined && declared > DISCARD_LIMIT_BYTES)) {
+    if (!req.complete) ctx.set('Connection', 'close');
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    let discarded = 0;
+    const timer = deadline === undefined ? undefined : setTimeout(() => stop(false), Math.max(0, deadline - Date.now()));
+    const onData = (chunk: Buffer): void => {
+      discarded += chunk.length;
+      if (discarded > DISCARD_LIMIT_BYTES) stop(false);
+    };
+    const onEnd = (): void => stop(true);
+    function stop(complete: boolean): void {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onEnd);
+      if (!complete) {
+        req.pause();
+        ctx.set('Connection', 'close');
+      }
+      resolve();
+    }
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onEnd);
+    // raw-body pauses a body it stopped reading at the limit.
+    req.resume();
+  });
 }
 
 function payloadTooLarge(limitBytes: number): AppError {

@@ -97,7 +97,7 @@ describe('two hub instances on a three-master Redis Cluster', () => {
     expect((history.body as { events: Array<{ id: string }> }).events.map((event) => Number(event.id))).toEqual(ids.slice(2));
   });
 
-  it('holds exactly one pub/sub connection per instance across the whole cluster', async () => {
+  it('holds exactly one sharded pub/sub connection per instance on each master that owns a subscribed channel', async () => {
     const channels = await channelsOnEveryMaster();
     for (const channel of channels) {
       await open(hubA, `/channels/${channel}/stream`);
@@ -107,9 +107,19 @@ describe('two hub instances on a three-master Redis Cluster', () => {
     const probe = await open(hubA, `/channels/${channels[0]}/stream`);
     await publish(hubB, channels[0]!, 'probe');
     await probe.waitForMessages(1);
-    const pubsub = (await cluster.clientList()).filter((line) => /\bflags=P\b/.test(line) || /\bsub=[1-9]/.test(line));
-    expect(pubsub).toHaveLength(2);
-    for (const line of pubsub) expect(line).toMatch(/name=\S*ssehub-subscriber\b/);
+    const perNode = await Promise.all(
+      cluster.ports.map(async (port) =>
+        (await redisCli(port, 'CLIENT', 'LIST')).split('\n').filter((line) => /\bflags=P\b/.test(line) || /\b(s|p)?sub=[1-9]/.test(line)),
+      ),
+    );
+    // Each master holds one pub/sub connection per instance, sharded only (no classic SUBSCRIBE).
+    for (const lines of perNode) {
+      expect(lines).toHaveLength(2);
+      for (const line of lines) {
+        expect(line).toMatch(/name=\S*ssehub-subscriber\b/);
+        expect(line).toMatch(/ sub=0 psub=0 ssub=[1-9]/);
+      }
+    }
   });
 
   // Last: it takes the whole cluster down.

@@ -93,7 +93,7 @@ async function stopAll(processes: RedisProcess[]): Promise<void> {
   for (const process of processes) rmSync(process.dir, { recursive: true, force: true });
 }
 
-/** A three-master Redis Cluster on free ports. */
+/** A three-master Redis Cluster on free ports (optionally with replicas). */
 export interface RedisCluster {
   readonly ports: readonly number[];
   readonly nodes: readonly RedisProcess[];
@@ -108,35 +108,57 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
-function clusterStateOk(info: string): boolean {
-  return /cluster_state:ok/.test(info) && /cluster_slots_assigned:16384/.test(info) && /cluster_known_nodes:3/.test(info);
+function clusterStateOk(info: string, nodeCount: number): boolean {
+  return /cluster_state:ok/.test(info) && /cluster_slots_assigned:16384/.test(info) && new RegExp(`cluster_known_nodes:${nodeCount}\\b`).test(info);
 }
 
-/** Starts three cluster-enabled servers, joins them with `redis-cli --cluster create`, waits for `cluster_state:ok` everywhere. */
-export async function startRedisCluster(): Promise<RedisCluster> {
+/**
+ * Starts three cluster-enabled masters (plus `replicasPerMaster` replicas of each), joins them
+ * with `redis-cli --cluster create`, waits for `cluster_state:ok` everywhere.
+ */
+export async function startRedisCluster(replicasPerMaster = 0): Promise<RedisCluster> {
   const nodes: RedisProcess[] = [];
+  const nodeCount = 3 * (1 + replicasPerMaster);
   try {
-    for (let index = 0; index < 3; index++) {
+    for (let index = 0; index < nodeCount; index++) {
       nodes.push(
         await spawnRedis([], {
           configFile: (dir, port) => {
             const file = join(dir, 'redis.conf');
-            writeFileSync(file, `cluster-enabled yes\ncluster-config-file ${join(dir, `nodes-${port}.conf`)}\ncluster-node-timeout 2000\n`);
+            writeFileSync(file, `cluster-enabled yes\ncluster-config-file ${join(dir, `nodes-${port}.conf`)}\ncluster-node-timeout 2000\nrepl-diskless-sync-delay 0\n`);
             return file;
           },
         }),
       );
     }
     const ports = nodes.map((node) => node.port);
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'], {
       timeout: 20_000,
     });
     const waitUntilOk = async (): Promise<void> => {
-      for (const port of ports) {
-        await pollUntil(async () => clusterStateOk(await redisCli(port, 'CLUSTER', 'INFO')), `cluster_state:ok on ${port}`);
+      for (const node of nodes) {
+        // A killed node (a failover test) stays down; the others must agree the cluster is ok.
+        if (node.child.exitCode !== null || node.child.signalCode !== null) continue;
+        await pollUntil(async () => clusterStateOk(await redisCli(node.port, 'CLUSTER', 'INFO'), nodeCount), `cluster_state:ok on ${node.port}`);
       }
     };
     await waitUntilOk();
+    if (replicasPerMaster > 0) {
+      // `--cluster create` makes every node a master, then turns some into replicas: wait until
+      // every node sees the final roles and every replica is in sync, so tests pick real masters.
+      for (const port of ports) {
+        await pollUntil(async () => {
+          const lines = (await redisCli(port, 'CLUSTER', 'NODES')).split('\n').filter((line) => line.trim() !== '');
+          const masters = lines.filter((line) => / (myself,)?master /.test(line)).length;
+          const replicas = lines.filter((line) => / (myself,)?slave /.test(line)).length;
+          return masters === 3 && replicas === 3 * replicasPerMaster;
+        }, `the final roles as seen from ${port}`);
+        const info = await redisCli(port, 'INFO', 'replication');
+        if (info.includes('role:slave')) {
+          await pollUntil(async () => /master_link_status:up/.test(await redisCli(port, 'INFO', 'replication')), `the replica ${port} to sync`);
+        }
+      }
+    }
     return {
       ports,
       nodes,

@@ -169,3 +169,27 @@ describe('readConfig', () => {
     }
   });
 });
+
+describe('readConfig: history expiry and body deadline', () => {
+  it('defaults HISTORY_TTL_S to 7 days and BODY_TIMEOUT_MS to 10 s', () => {
+    expect(readConfig({})).toMatchObject({ historyTtlS: 604_800, bodyTimeoutMs: 10_000 });
+  });
+
+  it('reads HISTORY_TTL_S=0 as "never expire" and valid values of both', () => {
+    expect(readConfig({ HISTORY_TTL_S: '0', BODY_TIMEOUT_MS: '250' })).toMatchObject({ historyTtlS: 0, bodyTimeoutMs: 250 });
+    expect(readConfig({ HISTORY_TTL_S: '3600' }).historyTtlS).toBe(3600);
+  });
+
+  it.each([
+    ['HISTORY_TTL_S', '-1'],
+    ['HISTORY_TTL_S', '7d'],
+    ['HISTORY_TTL_S', '1.5'],
+    ['BODY_TIMEOUT_MS', '0'],
+    ['BODY_TIMEOUT_MS', '10s'],
+    ['BODY_TIMEOUT_MS', '-5'],
+  ])('refuses %s=%j with one line naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.message).toContain(name);
+    expect(error.message).not.toMatch(/[\r\n]/);
+  });
+});

@@ -197,7 +197,7 @@ function publish(req, res, name) {
     }
     const event = typeof body.event === 'string' ? body.event : 'message';
     const keys = keysOf(name);
-    const args = [event, JSON.stringify(body.data), String(historySize), livePrefix + name, '300000', '0', String(Date.now())];
+    const args = [event, JSON.stringify(body.data), String(historySize), livePrefix + name, '300000', '0', String(Date.now()), String(604_800_000), '0'];
     command
       .evalsha(PUBLISH_SHA, 3, keys.counter, keys.history, keys.idempotency, ...args)
       .catch((error) => {

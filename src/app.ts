@@ -11,9 +11,11 @@ import type { Metrics } from './metrics';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
-import { CHAT_PATHS, chatRoutes } from './routes/chat';
+import { CHAT_PATHS, chatRoutes, isChatStream } from './routes/chat';
 import { clientAssetRoutes } from './routes/client-assets';
 import { healthRoutes } from './routes/health';
+import { presenceRoutes } from './routes/presence';
+import type { PresenceTracker } from './presence/tracker';
 import { streamsRoute } from './routes/streams';
 import { ticketRoutes } from './routes/tickets';
 
@@ -21,6 +23,7 @@ export interface AppDependencies {
   readonly config: Config;
   readonly broker: Broker;
   readonly hub: Hub;
+  readonly presence: PresenceTracker;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly viewsDir: string;
@@ -60,8 +63,9 @@ export function createApp(deps: AppDependencies): Koa {
     },
     app,
   );
-  // Only the chat uses sessions; streams and publishes skip the cookie work (measured: 5% of a publish).
-  app.use((ctx, next) => (CHAT_PATHS.has(ctx.path) ? chatSession(ctx, next) : next()));
+  // Only the chat uses sessions; publishes skip the cookie work (measured: 5% of a publish). Chat
+  // streams read the name once at connect, for presence.
+  app.use((ctx, next) => (CHAT_PATHS.has(ctx.path) || isChatStream(ctx) ? chatSession(ctx, next) : next()));
 
   const access = new Access({ ...config, broker });
   // One router: each extra one would add its own matching pass to every request.
@@ -70,12 +74,21 @@ export function createApp(deps: AppDependencies): Koa {
   channelRoutes(router, {
     hub,
     broker,
+    presence: deps.presence,
     metrics,
     retryMs: config.retryMs,
     maxEventBytes: config.maxEventBytes,
     access,
   });
-  streamsRoute(router, { hub, metrics, access, retryMs: config.retryMs, maxStreamChannels: config.maxStreamChannels });
+  presenceRoutes(router, { broker, presence: deps.presence, authorizeRead: (ctx, channels) => access.authorizeRead(ctx, channels) });
+  streamsRoute(router, {
+    hub,
+    metrics,
+    access,
+    presence: deps.presence,
+    retryMs: config.retryMs,
+    maxStreamChannels: config.maxStreamChannels,
+  });
   ticketRoutes(router, access);
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   clientAssetRoutes(router);

@@ -47,6 +47,10 @@ export interface Config {
   readonly jwtIssuer: string | undefined;
   readonly jwtAudience: string | undefined;
   readonly ticketTtlS: number;
+  /** PRESENCE_CHANNELS: channels whose subscribers are tracked (`chat` always is). */
+  readonly presenceChannels: PatternList;
+  /** PRESENCE_REFRESH_MS: how often each process renews its presence entries; they expire after 3 times this. */
+  readonly presenceRefreshMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -71,6 +75,15 @@ function list(env: Env, name: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+function presenceChannels(env: Env): PatternList {
+  try {
+    return PatternList.compile(list(env, 'PRESENCE_CHANNELS'));
+  } catch (error) {
+    if (error instanceof PatternError) throw new ConfigError(`PRESENCE_CHANNELS: ${error.message}`);
+    throw error;
+  }
 }
 
 function redisNodes(env: Env, name: string): RedisNode[] {
@@ -211,5 +224,9 @@ export function readConfig(env: Env): Config {
     jwtIssuer: keyedOnly(env, 'JWT_ISSUER', key !== undefined),
     jwtAudience: keyedOnly(env, 'JWT_AUDIENCE', key !== undefined),
     ticketTtlS: integer(env, 'TICKET_TTL_S', 300, 1, 86_400),
+    presenceChannels: presenceChannels(env),
+    // At most 15 s: a dead process's entries expire after 3 ticks (45 s) and a survivor's next
+    // tick announces the leave, so it is out within the 60 s API.md promises.
+    presenceRefreshMs: integer(env, 'PRESENCE_REFRESH_MS', 15_000, 50, 15_000),
   });
 }

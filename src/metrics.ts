@@ -28,6 +28,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly presenceRefreshDuration = new Histogram({
+    name: 'ssehub_presence_refresh_duration_seconds',
+    help: "Time to renew this process's presence entries in the broker (one batch per refresh tick)",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly presenceMembers = new Gauge({
+    name: 'ssehub_presence_members',
+    help: 'Subscribers (sub and channel pairs) with a stream on a presence-tracked channel in this process',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -15,6 +15,8 @@ import { ConfigError } from './errors';
 import { Hub } from './hub/hub';
 import { createLogger } from './logger';
 import { Metrics } from './metrics';
+import { PresenceTracker } from './presence/tracker';
+import { trackedChannels } from './presence/tracked-channels';
 
 const SHUTDOWN_DEADLINE_MS = 4000;
 
@@ -24,6 +26,7 @@ export interface RunningServer {
   readonly port: number;
   readonly broker: Broker;
   readonly hub: Hub;
+  readonly presence: PresenceTracker;
   /** Stops accepting, ends open streams, closes the broker. Never rejects. */
   close(): Promise<void>;
 }
@@ -58,7 +61,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     metrics.brokerReconnects.inc();
     logger.info('broker available again: resubscribed, catching up from history');
   });
-  const app = createApp({ config, broker, hub, metrics, logger, viewsDir: join(__dirname, '..', 'views') });
+  const presence = new PresenceTracker({
+    broker,
+    isTracked: trackedChannels(config.presenceChannels),
+    refreshMs: config.presenceRefreshMs,
+    metrics,
+    logger,
+    broadcast: (channel, frame) => hub.broadcast(channel, frame),
+  });
+  const app = createApp({ config, broker, hub, presence, metrics, logger, viewsDir: join(__dirname, '..', 'views') });
   const server: Server = app.listen(config.port, config.host);
   await once(server, 'listening');
   // Long-lived streams must not be cut by Node's request timeouts, so bodies get their own
@@ -75,6 +86,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     closing ??= (async () => {
       const closed = once(server, 'close').catch(() => undefined);
       server.close();
+      presence.close();
       hub.close();
       // Ended streams leave keep-alive sockets behind; close them as they go idle.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
@@ -86,7 +98,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { url, port, broker, hub, close };
+  return { url, port, broker, hub, presence, close };
 }
 
 function logStart(config: Config, logger: Logger, running: RunningServer): void {

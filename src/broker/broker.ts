@@ -1,3 +1,4 @@
+import type { PresenceListener, PresenceSnapshot, PresenceUpdate } from './presence-types';
 import type { StoredEvent } from '../event';
 
 /** The answer to a publish: the event's id, or the first publish's answer for a repeated key. */
@@ -93,6 +94,21 @@ export interface Broker {
 
   /** Sets the single receiver of every subscribed channel's events. */
   onEvent(listener: EventListener): void;
+
+  /**
+   * Stores this process's presence for some channels (see presence-types.ts) in one batch, with
+   * entries that expire after `ttlMs` unless written again, and first removes any expired entry
+   * of those channels (another process died). Announces each sub's first arrival and last
+   * departure over all processes to every process subscribed to the channel (`onPresence`).
+   * Rejects with BrokerUnavailableError when unreachable; the next refresh writes the state again.
+   */
+  writePresence(updates: readonly PresenceUpdate[], ttlMs: number): Promise<void>;
+
+  /** Who is on the channel over all processes. Rejects with BrokerUnavailableError when unreachable. */
+  readPresence(channel: string): Promise<PresenceSnapshot>;
+
+  /** Sets the single receiver of joins and leaves on subscribed channels. */
+  onPresence(listener: PresenceListener): void;
 
   on<E extends keyof BrokerEvents>(event: E, listener: BrokerEvents[E]): this;
 

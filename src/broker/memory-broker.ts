@@ -9,6 +9,8 @@ import type {
   PublishResult,
 } from './broker';
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
+import { MemoryPresence } from './memory-presence';
+import type { PresenceListener, PresenceSnapshot, PresenceUpdate } from './presence-types';
 
 interface ChannelLog {
   nextId: number;
@@ -44,6 +46,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
   // Every ticket lives at most TICKET_TTL_S, so sweeping expired ones from the front bounds the map.
   private readonly tickets = new Map<string, { readonly value: string; readonly expiresAt: number }>();
   private listener: EventListener = () => undefined;
+  private readonly presence = new MemoryPresence((channel) => this.subscribed.has(channel));
   private readonly historyTtlMs: number;
   private readonly sweeper: NodeJS.Timeout | undefined;
 
@@ -128,6 +131,19 @@ export class MemoryBroker extends EventEmitter implements Broker {
 
   onEvent(listener: EventListener): void {
     this.listener = listener;
+  }
+
+  writePresence(updates: readonly PresenceUpdate[]): Promise<void> {
+    this.presence.write(updates);
+    return Promise.resolve();
+  }
+
+  readPresence(channel: string): Promise<PresenceSnapshot> {
+    return Promise.resolve(this.presence.read(channel));
+  }
+
+  onPresence(listener: PresenceListener): void {
+    this.presence.onPresence(listener);
   }
 
   close(): Promise<void> {

@@ -16,7 +16,9 @@ import type {
 } from './broker';
 import { IDEMPOTENCY_TTL_MS } from './idempotency';
 import { keySlot } from './key-slot';
+import type { PresenceListener, PresenceSnapshot, PresenceUpdate } from './presence-types';
 import type { ConnectionPurpose, RedisConnection } from './redis-connection';
+import { RedisPresence } from './redis-presence';
 import { ShardOwners } from './shard-owners';
 import { SubscriptionBatch, type SubscriptionTransport } from './subscription-batch';
 
@@ -32,6 +34,7 @@ function loadScript(name: string): LuaScript {
 
 const PUBLISH_SCRIPT = loadScript('publish.lua');
 const HISTORY_SCRIPT = loadScript('history.lua');
+const PRESENCE_SCRIPTS = { presenceSync: loadScript('presence-sync.lua'), presenceRead: loadScript('presence-read.lua') };
 
 /** After a failed renewal of the shard subscriptions, the next try comes this much later. */
 const RENEW_RETRY_MS = 500;
@@ -82,6 +85,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   private wasReady = false;
   private closed = false;
   private readonly watchdog: NodeJS.Timeout;
+  private readonly presence: RedisPresence;
   private renewRetry: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisBrokerOptions) {
@@ -91,6 +95,12 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.historyTtlMs = String((options.historyTtlS ?? 0) * 1000);
     this.command = options.createConnection('ssehub-command', 'commands');
     this.subscriber = options.createConnection('ssehub-subscriber', 'subscriptions');
+    this.presence = new RedisPresence({
+      prefix: options.prefix,
+      liveChannelOf: (channel) => this.liveName(channel),
+      publishCommand: this.sharded ? 'SPUBLISH' : 'PUBLISH',
+      run: (script, keys, args) => this.runScript(PRESENCE_SCRIPTS[script], keys, args),
+    });
     for (const connection of [this.command, this.subscriber]) {
       // Without a listener an `error` event would crash the process; outages are reported by state.
       connection.on('error', (error: Error) => options.logger.debug({ err: error }, 'redis connection error'));
@@ -244,6 +254,18 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.listener = listener;
   }
 
+  writePresence(updates: readonly PresenceUpdate[], ttlMs: number): Promise<void> {
+    return this.presence.write(updates, ttlMs);
+  }
+
+  readPresence(channel: string): Promise<PresenceSnapshot> {
+    return this.presence.read(channel);
+  }
+
+  onPresence(listener: PresenceListener): void {
+    this.presence.onPresence(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -324,6 +346,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     if (channel === undefined || !this.channels.has(channel)) return;
     const space = message.indexOf(' ');
     try {
+      if (this.presence.takeSignal(channel, message)) return;
       this.listener(channel, parseStoredEvent(message.slice(space + 1)), Number(message.slice(0, space)));
     } catch (error) {
       // A listener's failure must never break the subscriber connection's parser.

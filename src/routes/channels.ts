@@ -7,6 +7,7 @@ import { AppError } from '../errors';
 import { assertChannel, parseResumePoint } from '../event';
 import type { Hub } from '../hub/hub';
 import type { Metrics } from '../metrics';
+import type { PresenceTracker } from '../presence/tracker';
 import { readBody } from '../middleware/body';
 import { parsePublishBody } from '../publish-body';
 import { singleQueryValue } from './query';
@@ -15,6 +16,7 @@ import { serveStream } from './serve-stream';
 export interface ChannelRoutesOptions {
   readonly hub: Hub;
   readonly broker: Broker;
+  readonly presence: PresenceTracker;
   readonly metrics: Metrics;
   readonly retryMs: number;
   readonly maxEventBytes: number;

@@ -31,11 +31,23 @@ const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 const ASSETS: Readonly<Record<string, string>> = Object.freeze({
   '/': 'index.html',
   '/app.js': 'app.js',
+  '/presence.js': 'presence.js',
   '/style.css': 'style.css',
 });
 
 /** Every path the chat serves: the only ones that read or write the session. */
 export const CHAT_PATHS: ReadonlySet<string> = new Set([...Object.keys(ASSETS), '/me', '/login', '/logout', '/post']);
+
+/**
+ * True for a stream request that includes `chat`: it reads the session's name once at connect
+ * (the chat's presence `sub`). Other streams skip the session's cookie work.
+ */
+export function isChatStream(ctx: Context): boolean {
+  if (ctx.path === '/stream' || ctx.path === `/channels/${CHAT_CHANNEL}/stream`) return true;
+  if (ctx.path !== '/streams') return false;
+  const channels = ctx.query.channel;
+  return Array.isArray(channels) ? channels.includes(CHAT_CHANNEL) : channels === CHAT_CHANNEL;
+}
 
 interface ChatSession {
   name?: string;
@@ -48,6 +60,12 @@ interface SessionContext {
 
 function sessionOf(ctx: Context): SessionContext {
   return ctx as unknown as SessionContext;
+}
+
+/** The chat session's name on a request that went through the session middleware, else null. */
+export function chatSessionName(ctx: Context): string | null {
+  const session = (ctx as Partial<SessionContext>).session;
+  return typeof session?.name === 'string' ? session.name : null;
 }
 
 /** The chat: its page and assets, `/login`, `/logout`, `/post`, and `GET /me`. */

@@ -1,16 +1,19 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
-import type { Access } from '../access/access';
+import type { Access, ReadGrant } from '../access/access';
 import { BrokerUnavailableError } from '../errors';
 import type { ChannelRequest, Hub } from '../hub/hub';
 import type { Metrics } from '../metrics';
+import type { PresenceTracker } from '../presence/tracker';
 import { openEventStream, refuseEventStream } from '../sse/stream';
+import { chatSessionName } from './chat';
 
 export interface StreamServingOptions {
   readonly hub: Hub;
   readonly metrics: Metrics;
   readonly retryMs: number;
   readonly access: Access;
+  readonly presence: PresenceTracker;
 }
 
 /**
@@ -29,15 +32,19 @@ export async function serveStream(
     return;
   }
   const body = new PassThrough();
+  const names = channels.map((channel) => channel.name);
+  let grant: ReadGrant;
   try {
     // Authorized at connect time, once; a ticket lookup during an outage refuses like the hub does.
-    const grant = await options.access.authorizeRead(ctx, channels.map((channel) => channel.name));
+    grant = await options.access.authorizeRead(ctx, names);
     await options.hub.connect({ channels, multi, stream: body, abortConnection: () => ctx.req.socket.destroy(), expiresAtMs: grant.expiresAtMs });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError)) throw error;
     refuse(ctx, options);
     return;
   }
+  // Presence (#11): after connect, so the stream hears its own join; released when it closes.
+  body.once('close', options.presence.open(names, { sub: grant.sub, info: grant.info, chatName: chatSessionName(ctx) }));
   openEventStream(ctx, body);
 }
 

@@ -7,6 +7,8 @@ import { createApp } from '../../src/app';
 import { MemoryBroker } from '../../src/broker/memory-broker';
 import { Hub } from '../../src/hub/hub';
 import { Metrics } from '../../src/metrics';
+import { PresenceTracker } from '../../src/presence/tracker';
+import { trackedChannels } from '../../src/presence/tracked-channels';
 import { testConfig } from '../helpers/test-server';
 
 interface Operation {
@@ -17,14 +19,23 @@ type OpenApi = { readonly openapi: string; readonly paths: Record<string, Record
 const document = JSON.parse(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.json'), 'utf8')) as OpenApi;
 const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 
-function buildApp(): { app: ReturnType<typeof createApp>; broker: MemoryBroker } {
+/** The app wired as server.ts wires it (the router is not reachable from a started server). */
+function buildApp(): { app: ReturnType<typeof createApp>; presence: PresenceTracker } {
   const config = testConfig('memory');
   const logger = pino({ level: 'silent' });
   const broker = new MemoryBroker(config.historySize);
   const metrics = new Metrics();
   const hub = new Hub({ ...config, broker, metrics, logger });
-  const app = createApp({ config, broker, hub, metrics, logger, viewsDir: join(__dirname, '..', '..', 'views') });
-  return { app, broker };
+  const presence = new PresenceTracker({
+    broker,
+    isTracked: trackedChannels(config.presenceChannels),
+    refreshMs: config.presenceRefreshMs,
+    metrics,
+    logger,
+    broadcast: (channel, frame) => hub.broadcast(channel, frame),
+  });
+  const app = createApp({ config, broker, hub, presence, metrics, logger, viewsDir: join(__dirname, '..', '..', 'views') });
+  return { app, presence };
 }
 
 /** Every `METHOD /path` the app's router serves, in OpenAPI's `{param}` spelling. */
@@ -50,9 +61,12 @@ function documentedRoutes(): Set<string> {
 }
 
 describe('docs/openapi.json', () => {
-  const { app } = buildApp();
+  const { app, presence } = buildApp();
   const server = app.listen(0, '127.0.0.1');
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(async () => {
+    presence.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
 
   it('is OpenAPI 3.1 and documents exactly the routes the server has', () => {
     expect(document.openapi).toBe('3.1.0');
@@ -82,6 +96,8 @@ describe('docs/openapi.json', () => {
     ['post', '/login', () => request(server).post('/login').send({ name: '' })],
     ['get', '/client/{file}', () => request(server).get('/client/no-such-module.js')],
     ['post', '/tickets', () => request(server).post('/tickets')],
+    ['get', '/channels/{channel}/presence', () => request(server).get('/channels/chat/presence')],
+    ['get', '/channels/{channel}/presence', () => request(server).get('/channels/untracked/presence')],
   ])('documents the status the server answers to %s %s', async (method, path, send) => {
     const response = await send();
     expect(Object.keys(document.paths[path]![method]!.responses)).toContain(String(response.status));

@@ -39,7 +39,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     child,
     output: () => output,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null) return { code: child.exitCode, elapsedMs: 0 };
+      // A child killed by a signal has exitCode null but signalCode set: it has exited too.
+      if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, elapsedMs: 0 };
       const started = Date.now();
       const exited = once(child, 'exit') as Promise<[number | null]>;
       child.kill(signal);

@@ -1,0 +1,12 @@
+import type { PatternList } from '../access/patterns';
+
+/** The channel whose subscribers are always tracked: the chat example. */
+export const ALWAYS_TRACKED_CHANNEL = 'chat';
+
+/**
+ * PRESENCE_CHANNELS (compiled once by readConfig) as a predicate: true for a channel whose
+ * subscribers are tracked. `chat` always is; `{sub}` never matches here (no token).
+ */
+export function trackedChannels(patterns: PatternList): (channel: string) => boolean {
+  return (channel) => channel === ALWAYS_TRACKED_CHANNEL || patterns.matches(channel);
+}

@@ -1,0 +1,149 @@
+import pino from 'pino';
+import type { Broker } from '../../src/broker/broker';
+import { MemoryBroker } from '../../src/broker/memory-broker';
+import type { PresenceSignal } from '../../src/broker/presence-types';
+import { RedisBroker } from '../../src/broker/redis-broker';
+import { createRedisConnection, describeRedisTarget } from '../../src/broker/redis-connection';
+import { testConfig, uniquePrefix } from '../helpers/test-server';
+
+/** A RedisBroker as src/server.ts builds it; brokers given the same prefix act as processes of one deployment. */
+async function createRedisBroker(prefix: string): Promise<RedisBroker> {
+  const config = testConfig('redis', { REDIS_PREFIX: prefix });
+  const broker = new RedisBroker({
+    prefix: config.redisPrefix,
+    historySize: config.historySize,
+    createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
+    description: describeRedisTarget(config),
+    logger: pino({ level: 'silent' }),
+  });
+  await broker.connect();
+  return broker;
+}
+
+/** Records joins and leaves as "join alice" and lets a test await one (no sleeps). */
+class SignalRecorder {
+  readonly heard: string[] = [];
+  readonly data: string[] = [];
+  private waiters: Array<() => void> = [];
+
+  constructor(broker: Broker) {
+    broker.onPresence((_channel: string, signal: PresenceSignal, dataJson: string) => {
+      this.heard.push(`${signal} ${(JSON.parse(dataJson) as { sub: string }).sub}`);
+      this.data.push(dataJson);
+      for (const waiter of [...this.waiters]) waiter();
+    });
+  }
+
+  /** Resolves once `signal` was heard `times` times. */
+  waitFor(signal: string, times = 1, timeoutMs = 5000): Promise<void> {
+    const done = (): boolean => this.heard.filter((heard) => heard === signal).length >= times;
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${signal}"; heard ${JSON.stringify(this.heard)}`)), timeoutMs);
+      const check = (): void => {
+        if (!done()) return;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        resolve();
+      };
+      this.waiters.push(check);
+    });
+  }
+}
+
+const TTL_MS = 60_000;
+
+describe.each([
+  ['MemoryBroker', (): Promise<Broker> => Promise.resolve(new MemoryBroker(100))],
+  ['RedisBroker', (): Promise<Broker> => createRedisBroker(uniquePrefix())],
+])('%s presence', (_name, create) => {
+  let broker: Broker;
+  beforeEach(async () => {
+    broker = await create();
+  });
+  afterEach(() => broker.close());
+
+  it('stores counts and infos, announces a first arrival and a last departure on subscribed channels only', async () => {
+    const recorder = new SignalRecorder(broker);
+    await broker.subscribe('room');
+    await broker.writePresence(
+      [
+        { channel: 'room', connections: 3, members: [{ sub: 'alice', connections: 2, infoJson: '{"name":"Alice"}' }] },
+        { channel: 'other', connections: 1, members: [{ sub: 'alice', connections: 1, infoJson: '{}' }] },
+      ],
+      TTL_MS,
+    );
+    await recorder.waitFor('join alice');
+    await expect(broker.readPresence('room')).resolves.toEqual({
+      connections: 3,
+      members: [{ sub: 'alice', connections: 2, infoJson: '{"name":"Alice"}' }],
+    });
+    await expect(broker.readPresence('other')).resolves.toEqual({ connections: 1, members: [{ sub: 'alice', connections: 1, infoJson: '{}' }] });
+    expect(JSON.parse(recorder.data[0]!)).toEqual({ channel: 'room', sub: 'alice', info: { name: 'Alice' } });
+
+    await broker.writePresence([{ channel: 'room', connections: 1, members: [{ sub: 'alice', connections: 0, infoJson: '{}' }] }], TTL_MS);
+    await recorder.waitFor('leave alice');
+    expect(recorder.heard).toEqual(['join alice', 'leave alice']);
+    await expect(broker.readPresence('room')).resolves.toEqual({ connections: 1, members: [] });
+    await broker.writePresence([{ channel: 'room', connections: 0, members: [] }], TTL_MS);
+    await expect(broker.readPresence('room')).resolves.toEqual({ connections: 0, members: [] });
+  });
+
+  it('treats quoting characters in subs and channels as data', async () => {
+    const recorder = new SignalRecorder(broker);
+    await broker.subscribe('a:b');
+    const sub = 'he said "hi"\\ \u00e9 :: </script>';
+    await broker.writePresence([{ channel: 'a:b', connections: 1, members: [{ sub, connections: 1, infoJson: '{"x":[1,"\\""]}' }] }], TTL_MS);
+    await recorder.waitFor(`join ${sub}`);
+    expect(JSON.parse(recorder.data[0]!)).toEqual({ channel: 'a:b', sub, info: { x: [1, '"'] } });
+    await expect(broker.readPresence('a:b')).resolves.toEqual({ connections: 1, members: [{ sub, connections: 1, infoJson: '{"x":[1,"\\""]}' }] });
+  });
+});
+
+describe('RedisBroker presence over several processes', () => {
+  const brokers: RedisBroker[] = [];
+  afterEach(async () => {
+    await Promise.all(brokers.splice(0).map((broker) => broker.close()));
+  });
+
+  async function processes(count: number): Promise<RedisBroker[]> {
+    const prefix = uniquePrefix();
+    for (let n = 0; n < count; n++) brokers.push(await createRedisBroker(prefix));
+    return brokers;
+  }
+
+  it('joins once when two processes hold a sub, leaves only when both let go, and sums the counts', async () => {
+    const [first, second] = await processes(2);
+    const recorder = new SignalRecorder(first!);
+    await first!.subscribe('room');
+    const entry = (connections: number): { sub: string; connections: number; infoJson: string } => ({ sub: 'bob', connections, infoJson: '{}' });
+    await first!.writePresence([{ channel: 'room', connections: 1, members: [entry(1)] }], TTL_MS);
+    await second!.writePresence([{ channel: 'room', connections: 4, members: [entry(2)] }], TTL_MS);
+    await expect(second!.readPresence('room')).resolves.toEqual({ connections: 5, members: [entry(3)] });
+    await first!.writePresence([{ channel: 'room', connections: 0, members: [entry(0)] }], TTL_MS);
+    await expect(first!.readPresence('room')).resolves.toEqual({ connections: 4, members: [entry(2)] });
+    await second!.writePresence([{ channel: 'room', connections: 0, members: [entry(0)] }], TTL_MS);
+    await recorder.waitFor('leave bob');
+    expect(recorder.heard).toEqual(['join bob', 'leave bob']);
+  });
+
+  it("sweeps a silent process's expired entries on another's write, announcing the leave; its next write joins again", async () => {
+    const [silent, survivor] = await processes(2);
+    const recorder = new SignalRecorder(survivor!);
+    await survivor!.subscribe('room');
+    await silent!.writePresence([{ channel: 'room', connections: 2, members: [{ sub: 'carol', connections: 2, infoJson: '{"v":1}' }] }], 50);
+    await recorder.waitFor('join carol');
+    // Unexpired entries are never swept; the read leaves out expired ones even before a sweep.
+    for (;;) {
+      await survivor!.writePresence([{ channel: 'room', connections: 1, members: [] }], TTL_MS);
+      if (recorder.heard.includes('leave carol')) break;
+    }
+    expect(JSON.parse(recorder.data[1]!)).toEqual({ channel: 'room', sub: 'carol', info: { v: 1 } });
+    await expect(survivor!.readPresence('room')).resolves.toEqual({ connections: 1, members: [] });
+    // A renewal that finds its entry gone writes it in full again.
+    await silent!.writePresence([{ channel: 'room', connections: 2, members: [{ sub: 'carol', connections: 2, infoJson: '{"v":1}' }], renewal: true }], TTL_MS);
+    await recorder.waitFor('join carol', 2);
+    expect(recorder.heard).toEqual(['join carol', 'leave carol', 'join carol']);
+    await expect(survivor!.readPresence('room')).resolves.toEqual({ connections: 3, members: [{ sub: 'carol', connections: 2, infoJson: '{"v":1}' }] });
+  });
+});

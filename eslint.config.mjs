@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test-output/', 'bench/results/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/', 'client/dist/', 'node_modules/', 'coverage/', 'test-output/', 'bench/results/', '**/*.js', '**/*.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

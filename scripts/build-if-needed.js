@@ -6,6 +6,7 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const entry = path.join(root, 'dist', 'server.js');
+const clientEntry = path.join(root, 'client', 'dist', 'index.js');
 
 function newestMtime(dir) {
   let newest = 0;
@@ -17,6 +18,8 @@ function newestMtime(dir) {
   return newest;
 }
 
-if (!fs.existsSync(entry) || newestMtime(path.join(root, 'src')) > fs.statSync(entry).mtimeMs) {
+const stale = (output, sourceDir) => !fs.existsSync(output) || newestMtime(path.join(root, sourceDir)) > fs.statSync(output).mtimeMs;
+
+if (stale(entry, 'src') || stale(clientEntry, path.join('client', 'src'))) {
   require('./build.js');
 }

@@ -1,17 +1,35 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ and copies the Lua scripts beside the broker that loads them.
+// Compiles src/ to dist/ (copying the Lua scripts beside the broker that loads them) and the
+// @ssehub/client package, client/src/ to client/dist/ as ES modules. `--client` builds only the client.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const root = path.join(__dirname, '..');
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-  cwd: root,
-  stdio: 'inherit',
-});
-for (const name of fs.readdirSync(path.join(root, 'src', 'broker'))) {
-  if (name.endsWith('.lua')) {
-    fs.copyFileSync(path.join(root, 'src', 'broker', name), path.join(root, 'dist', 'broker', name));
+const tsc = require.resolve('typescript/bin/tsc');
+
+function buildServer() {
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  for (const name of fs.readdirSync(path.join(root, 'src', 'broker'))) {
+    if (name.endsWith('.lua')) {
+      fs.copyFileSync(path.join(root, 'src', 'broker', name), path.join(root, 'dist', 'broker', name));
+    }
   }
 }
+
+function buildClient() {
+  const outDir = path.join(root, 'client', 'dist');
+  // Built beside and then moved in, so a server (or test) reading client/dist never sees half of it.
+  const staging = `${outDir}.${process.pid}.tmp`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  execFileSync(process.execPath, [tsc, '-p', path.join('client', 'tsconfig.json'), '--outDir', staging], { cwd: root, stdio: 'inherit' });
+  // client/src is CommonJS to the repository's own tools (jest, the root typecheck); the build's
+  // output is ESM, and this marker makes Node load it as such.
+  fs.writeFileSync(path.join(staging, 'package.json'), '{\n  "type": "module"\n}\n');
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.renameSync(staging, outDir);
+}
+
+if (!process.argv.includes('--client')) buildServer();
+buildClient();

@@ -12,6 +12,7 @@ import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
 import { CHAT_PATHS, chatRoutes, isChatStream } from './routes/chat';
+import { clientAssetRoutes } from './routes/client-assets';
 import { healthRoutes } from './routes/health';
 import { presenceRoutes } from './routes/presence';
 import type { PresenceTracker } from './presence/tracker';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDependencies): Koa {
   });
   ticketRoutes(router, access);
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
+  clientAssetRoutes(router);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

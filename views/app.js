@@ -2,8 +2,14 @@
 
 // The ssehub chat page: plain browser JavaScript, no build step. Message text is only ever
 // placed with textContent, never parsed as HTML, and the page's CSP allows no inline code.
+// It streams with @ssehub/client, which the hub serves as a module: one connection for all the
+// tabs of the chat, ids checked (repeats dropped, holes filled from history), backoff and
+// immediate retry when the browser is back online.
 (() => {
   const HISTORY_URL = '/channels/chat/events?limit=100';
+  const CLIENT_MODULE = '/client/ssehub-client.js';
+  /** The online list (views/presence.js), when the page has it. */
+  const presence = () => window.ChatPresence;
   const RETRY_MIN_MS = 1000;
   const RETRY_MAX_MS = 30000;
   const AVATAR_HUES = 8;
@@ -37,7 +43,8 @@
     /** Ids this page published, so they are marked as ours even under a shared name. */
     ownIds: new Set(),
     newestId: null,
-    source: null,
+    /** The @ssehub/client subscription to the chat channel. */
+    subscription: null,
     /** Set once a connection opened or an attempt failed: later attempts are reconnects. */
     triedBefore: false,
     retryTimer: null,
@@ -178,7 +185,7 @@
 
   function updateStatus() {
     if (!navigator.onLine) setStatus('offline');
-    else if (state.source !== null && state.source.readyState === EventSource.OPEN) setStatus('connected');
+    else if (state.subscription !== null && state.subscription.state === 'open') setStatus('connected');
     else setStatus(state.triedBefore ? 'reconnecting' : 'connecting');
   }
 
@@ -219,50 +226,51 @@
   }
 
   function closeStream() {
-    if (state.source !== null) state.source.close();
-    state.source = null;
+    if (state.subscription !== null) state.subscription.close();
+    state.subscription = null;
     clearTimeout(state.retryTimer);
     state.retryTimer = null;
   }
 
-  /** Opens the stream from the newest message shown; the browser adds Last-Event-ID on its own retries. */
-  function openStream() {
+  /**
+   * Streams the chat from the newest message shown. The client reconnects by itself, from the
+   * last id it handled; only a failure it gives up on (a 4xx) brings us back here, with backoff.
+   */
+  async function openStream() {
     closeStream();
-    const source = new EventSource(`/stream?lastEventId=${encodeURIComponent(state.newestId ?? '0')}`);
-    state.source = source;
-    window.ChatPresence.attach(source);
-    source.addEventListener('open', () => {
-      state.triedBefore = true;
-      state.retryDelayMs = RETRY_MIN_MS;
+    const { SseHubClient } = await import(CLIENT_MODULE);
+    const subscription = new SseHubClient().subscribe('chat', {
+      cursor: `chat=${state.newestId ?? '0'}`,
+      share: 'tabs',
+      backoff: { maxMs: RETRY_MAX_MS },
+    });
+    state.subscription = subscription;
+    subscription.on('state', (connection) => {
+      if (connection === 'open') {
+        state.triedBefore = true;
+        state.retryDelayMs = RETRY_MIN_MS;
+        presence()?.reload();
+      } else if (connection === 'reconnecting') {
+        state.triedBefore = true;
+      }
       updateStatus();
     });
-    source.addEventListener('message', (event) => {
-      let data;
-      try {
-        data = JSON.parse(event.data);
-      } catch {
-        data = event.data;
-      }
-      showMessage(event.lastEventId, data);
+    subscription.on('event', (item) => {
+      if (item.event === 'message') showMessage(item.id, item.data);
     });
-    source.addEventListener('hub.gap', (event) => {
-      let gap = {};
-      try {
-        gap = JSON.parse(event.data) ?? {};
-      } catch {
-        // A malformed gap notice still means something was lost.
-      }
-      const lastEventId = String(gap.lastEventId);
-      showGap(ID_PATTERN.test(lastEventId) ? lastEventId : state.newestId ?? '0', gap.firstAvailableId ?? null);
-      loadHistory().catch(() => undefined);
+    subscription.on('presence', (item) => {
+      const signal = JSON.stringify({ channel: item.channel, sub: item.sub, info: item.info });
+      if (item.action === 'join') presence()?.joined(signal);
+      else presence()?.left(signal);
     });
-    source.addEventListener('error', () => {
-      if (source !== state.source) return;
-      // CONNECTING: the browser retries by itself. CLOSED: it gave up, so we retry with backoff.
-      if (source.readyState === EventSource.CLOSED) {
-        state.source = null;
-        scheduleStart();
-      }
+    subscription.on('gap', (item) => {
+      showGap(item.lastEventId ?? state.newestId ?? '0', item.firstAvailableId);
+    });
+    subscription.on('error', () => {
+      if (subscription !== state.subscription) return;
+      state.subscription = null;
+      state.triedBefore = true;
+      scheduleStart();
       updateStatus();
     });
     updateStatus();
@@ -273,7 +281,7 @@
     state.retryTimer = null;
     try {
       if (state.newestId === null) await loadHistory();
-      openStream();
+      await openStream();
     } catch {
       state.triedBefore = true;
       scheduleStart();
@@ -290,9 +298,9 @@
 
   window.addEventListener('offline', () => updateStatus());
   window.addEventListener('online', () => {
-    // Reconnect now rather than at the end of the browser's or our back-off.
-    if (state.source === null || state.source.readyState !== EventSource.OPEN) {
-      closeStream();
+    // The client retries at once by itself; only a stream we gave up on is started again here.
+    if (state.subscription === null && state.retryTimer !== null) {
+      clearTimeout(state.retryTimer);
       state.retryDelayMs = RETRY_MIN_MS;
       void start();
     }
@@ -310,12 +318,12 @@
     view.sendButton.disabled = name === null;
     view.messageInput.placeholder = name === null ? 'Pick a name to start chatting' : 'Write a message…';
     for (const item of view.list.querySelectorAll('.message')) markOwnership(item);
-    window.ChatPresence.setOwnName(name);
+    presence()?.setOwnName(name);
   }
 
   /** The stream's name in presence is the session's at connect: reconnect so others see the new one. */
   function restreamAsNewName() {
-    if (state.source !== null) openStream();
+    if (state.subscription !== null) void openStream();
   }
 
   async function loadName() {

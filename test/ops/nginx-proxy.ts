@@ -15,6 +15,8 @@ export interface NginxProxy {
   readonly url: string;
   /** What nginx wrote to stderr (its error log), for failure messages. */
   readonly log: () => string;
+  /** nginx's access log as written so far (a request is logged when its response ends). */
+  readonly accessLog: () => string;
   stop(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export function localNginxConf(upstreamPorts: readonly [number, number], listenP
   conf = replaceOnce(conf, 'server hub1:3000 ', `server 127.0.0.1:${upstreamPorts[0]} `);
   conf = replaceOnce(conf, 'server hub2:3000 ', `server 127.0.0.1:${upstreamPorts[1]} `);
   conf = replaceOnce(conf, 'listen 80;', `listen 127.0.0.1:${listenPort};`);
-  conf = replaceOnce(conf, 'access_log /var/log/nginx/access.log;', `access_log ${join(dir, 'access.log')};`);
+  conf = replaceOnce(conf, 'access_log /var/log/nginx/access.log ssehub;', `access_log ${join(dir, 'access.log')} ssehub;`);
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
     .map((kind) => `  ${kind}_temp_path ${join(dir, kind)};`)
     .join('\n');
@@ -106,5 +108,12 @@ export async function startNginx(upstreamPorts: readonly [number, number]): Prom
     await stop();
     throw error;
   }
-  return { url, log: () => stderr, stop };
+  const accessLog = (): string => {
+    try {
+      return readFileSync(join(dir, 'access.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return { url, log: () => stderr, accessLog, stop };
 }

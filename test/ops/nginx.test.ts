@@ -84,6 +84,23 @@ describe('two hub instances behind nginx configured by deploy/nginx.conf', () =>
     expect(byQuery.ids).toEqual(ids.slice(2));
   });
 
+  it('logs requests without their query string, so a stream ticket never reaches the access log', async () => {
+    const client = await open('/channels/logged/stream?ticket=secret-ticket-value&lastEventId=0');
+    await client.waitFor((c) => c.lastEventId !== undefined);
+    client.close();
+    await request(nginx.url).get('/healthz?ticket=another-secret').expect(200);
+    let log = '';
+    const until = Date.now() + 5000;
+    while (!/"GET \/channels\/logged\/stream HTTP\/1\.1"/.test(log) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      log = nginx.accessLog();
+    }
+    expect(log).toMatch(/"GET \/channels\/logged\/stream HTTP\/1\.1" 200 /);
+    expect(log).toMatch(/"GET \/healthz HTTP\/1\.1" 200 /);
+    expect(log).not.toContain('secret');
+    expect(log).not.toContain('ticket=');
+  });
+
   it('serves the chat stream route and JSON endpoints through the same configuration', async () => {
     const chat = await open('/stream');
     await chat.waitFor((c) => c.retries.length === 1, 3000, 'the retry line');

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import request from 'supertest';
+import { publishWithLostMessage as publishLost } from '../helpers/lost-publish';
 import { SseClient } from '../helpers/sse-client';
 import { startTestServer, testRedisUrl } from '../helpers/test-server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
-const publishScript = readFileSync(join(__dirname, '../../src/broker/publish.lua'), 'utf8');
 
 describe('holes in live delivery', () => {
   let server: Server;
@@ -24,24 +22,8 @@ describe('holes in live delivery', () => {
     await server.close();
   });
 
-  /** Stores an event exactly as a publish does, but announces it on a channel nobody hears. */
-  async function publishWithLostMessage(channel: string, data: unknown): Promise<string> {
-    const base = `${server.config.redisPrefix}{${channel}}`;
-    const [, id] = (await redis.eval(
-      publishScript,
-      3,
-      `${base}:id`,
-      `${base}:history`,
-      `${base}:idem:`,
-      'message',
-      JSON.stringify(data),
-      '1000',
-      `${server.config.redisPrefix}nobody-listens`,
-      '300000',
-      '0',
-      String(Date.now()),
-    )) as [number, string];
-    return id;
+  function publishWithLostMessage(channel: string, data: unknown): Promise<string> {
+    return publishLost(redis, server.config.redisPrefix, channel, data);
   }
 
   const publish = async (channel: string, data: unknown): Promise<string> =>

@@ -1,17 +1,15 @@
 import type { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Redis from 'ioredis';
 import { followCursor, formatCursor, historyIds, publishEvent, streamsPath } from '../helpers/multi-stream';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { publishWithLostMessage as publishLost } from '../helpers/lost-publish';
 import { SseClient, type SseMessage } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { BROKERS, startTestServer, testRedisUrl, uniquePrefix } from '../helpers/test-server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
-const publishScript = readFileSync(join(__dirname, '../../src/broker/publish.lua'), 'utf8');
 
 /** Polls a condition the test cannot await as an event (hub counters, readiness). */
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
@@ -159,24 +157,8 @@ describe('a pub/sub hole on one channel of multi-channel streams', () => {
     await server.close();
   });
 
-  /** Stores an event exactly as a publish does, but announces it on a channel nobody hears. */
   async function publishWithLostMessage(channel: string, data: unknown): Promise<number> {
-    const base = `${server.config.redisPrefix}{${channel}}`;
-    const [, id] = (await redis.eval(
-      publishScript,
-      3,
-      `${base}:id`,
-      `${base}:history`,
-      `${base}:idem:`,
-      'message',
-      JSON.stringify(data),
-      '1000',
-      `${server.config.redisPrefix}nobody-listens`,
-      '300000',
-      '0',
-      String(Date.now()),
-    )) as [number, string];
-    return Number(id);
+    return Number(await publishLost(redis, server.config.redisPrefix, channel, data));
   }
 
   it('is filled from history for that channel, while the other channels of the same streams go on untouched', async () => {

@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+
+const publishScript = readFileSync(join(__dirname, '../../src/broker/publish.lua'), 'utf8');
+
+/**
+ * Stores an event exactly as a publish does (the real publish script), but announces it on a
+ * pub/sub channel nobody hears: a hole in live delivery that only history can fill.
+ * Returns the event's id.
+ */
+export async function publishWithLostMessage(redis: Redis, redisPrefix: string, channel: string, data: unknown): Promise<string> {
+  const base = `${redisPrefix}{${channel}}`;
+  const [, id] = (await redis.eval(
+    publishScript,
+    3,
+    `${base}:id`,
+    `${base}:history`,
+    `${base}:idem:`,
+    'message',
+    JSON.stringify(data),
+    '1000',
+    `${redisPrefix}nobody-listens`,
+    '300000',
+    '0',
+    String(Date.now()),
+  )) as [number, string];
+  return id;
+}

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { guardRequestBodies } from './middleware/body';
@@ -51,16 +52,9 @@ async function createBroker(config: Config, logger: Logger): Promise<Broker> {
   return broker;
 }
 
-/** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const metrics = new Metrics();
-  const broker = await createBroker(config, logger);
+/** The hub, presence tracker and Koa app on a broker, wired; nothing listens yet. */
+export function wireApp(config: Config, broker: Broker, metrics: Metrics, logger: Logger): { hub: Hub; presence: PresenceTracker; app: Koa } {
   const hub = new Hub({ ...config, broker, metrics, logger });
-  broker.on('down', () => logger.warn('broker unavailable: publishes and history answer 503 until it returns'));
-  broker.on('resubscribed', () => {
-    metrics.brokerReconnects.inc();
-    logger.info('broker available again: resubscribed, catching up from history');
-  });
   const presence = new PresenceTracker({
     broker,
     isTracked: trackedChannels(config.presenceChannels),
@@ -70,6 +64,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
   const app = createApp({ config, broker, hub, presence, metrics, logger, viewsDir: join(__dirname, '..', 'views') });
+  return { hub, presence, app };
+}
+
+/** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const metrics = new Metrics();
+  const broker = await createBroker(config, logger);
+  const { hub, presence, app } = wireApp(config, broker, metrics, logger);
+  broker.on('down', () => logger.warn('broker unavailable: publishes and history answer 503 until it returns'));
+  broker.on('resubscribed', () => {
+    metrics.brokerReconnects.inc();
+    logger.info('broker available again: resubscribed, catching up from history');
+  });
   const server: Server = app.listen(config.port, config.host);
   await once(server, 'listening');
   // Long-lived streams must not be cut by Node's request timeouts, so bodies get their own

@@ -5,10 +5,9 @@ import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { MemoryBroker } from '../../src/broker/memory-broker';
-import { Hub } from '../../src/hub/hub';
 import { Metrics } from '../../src/metrics';
-import { PresenceTracker } from '../../src/presence/tracker';
-import { trackedChannels } from '../../src/presence/tracked-channels';
+import type { PresenceTracker } from '../../src/presence/tracker';
+import { wireApp } from '../../src/server';
 import { testConfig } from '../helpers/test-server';
 
 interface Operation {
@@ -22,19 +21,7 @@ const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 /** The app wired as server.ts wires it (the router is not reachable from a started server). */
 function buildApp(): { app: ReturnType<typeof createApp>; presence: PresenceTracker } {
   const config = testConfig('memory');
-  const logger = pino({ level: 'silent' });
-  const broker = new MemoryBroker(config.historySize);
-  const metrics = new Metrics();
-  const hub = new Hub({ ...config, broker, metrics, logger });
-  const presence = new PresenceTracker({
-    broker,
-    isTracked: trackedChannels(config.presenceChannels),
-    refreshMs: config.presenceRefreshMs,
-    metrics,
-    logger,
-    broadcast: (channel, frame) => hub.broadcast(channel, frame),
-  });
-  const app = createApp({ config, broker, hub, presence, metrics, logger, viewsDir: join(__dirname, '..', '..', 'views') });
+  const { app, presence } = wireApp(config, new MemoryBroker(config.historySize), new Metrics(), pino({ level: 'silent' }));
   return { app, presence };
 }
 

@@ -117,6 +117,10 @@ export class NetworkSource implements ItemSource {
     if (reason === 'renew') {
       this.renewPending = false;
       this.options.transport.renewCredentials();
+      // A reconnect the hub asked for (`hub.reauth`) from a stream that worked is no failure: it
+      // forgets earlier ones too, since with short-lived credentials no stream lives
+      // `healthyAfterMs` and the attempt count would otherwise only grow.
+      if (this.primed) this.options.backoff.reset();
       this.delayMs = 0;
       return;
     }

@@ -31,7 +31,10 @@ export interface SubscribeOptions {
   readonly presence?: boolean;
   /** `'tabs'`: one connection for every tab of this origin with the same channels (browsers). */
   readonly share?: 'tabs';
-  /** Reconnect when neither an event nor a heartbeat arrived for this long. Default 45 000 ms (3 × the hub's default HEARTBEAT_MS). */
+  /**
+   * Reconnect when neither an event nor a heartbeat arrived for this long; also the longest a
+   * connect or a history read (filling a hole) may take. Default 45 000 ms (3 × the hub's default HEARTBEAT_MS).
+   */
   readonly watchdogMs?: number;
   /** Let go of the connection when the consumer has not asked for an item for this long. Default 60 000 ms. */
   readonly maxPauseMs?: number;
@@ -191,15 +194,18 @@ export class Subscription<M extends object = ChannelMap, C extends string = stri
       }
     }
     const signal = this.abort.signal;
+    const watchdogMs = this.options.watchdogMs ?? DEFAULT_WATCHDOG_MS;
+    // A hole is filled before anything after it is yielded, so a history read that never ends
+    // would stall the subscription for good: it gets the watchdog's time, then fill() reconnects.
     this.sequencer = new Sequencer(this.channels, this.delivered, (channel, after, limit) =>
-      this.transport.history(channel, after, limit, signal),
+      this.transport.history(channel, after, limit, signal, watchdogMs),
     HISTORY_PAGE_LIMIT);
     this.source = this.createSource({
       transport: this.transport,
       channels: this.channels,
       cursor: () => formatCursor(this.sequencer?.received ?? this.delivered, this.channels),
       backoff: new Backoff(this.options.backoff),
-      watchdogMs: this.options.watchdogMs ?? DEFAULT_WATCHDOG_MS,
+      watchdogMs,
       signal,
       onState: (state, error) => this.setState(state, error),
     });

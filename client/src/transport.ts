@@ -79,18 +79,35 @@ export class Transport {
 
   /**
    * Up to `limit` events of `channel` with id > `after` (without `after`: the newest `limit`),
-   * oldest first. Throws `SseHubError`.
+   * oldest first. With `timeoutMs`, the whole read (a ticket if one is due, the request, the
+   * body) is abandoned after that long with an `SseHubError` of code `timeout`. Throws
+   * `SseHubError`.
    */
-  async history(channel: string, after: string | undefined, limit: number, signal?: AbortSignal): Promise<HistoryEvent[]> {
-    const auth = await this.readAuth(signal);
-    const query: Array<readonly [string, string]> = after === undefined ? [] : [['after', after]];
-    query.push(['limit', String(limit)], ...auth.query);
-    const url = this.url(`/channels/${encodeURIComponent(channel)}/events`, query);
-    const response = await this.send(url, { headers: { accept: 'application/json', ...auth.headers }, signal }, 'history');
-    if (!response.ok) throw await errorFromResponse(response, `history of ${channel}`);
-    const body = (await response.json()) as unknown;
-    if (!isRecord(body) || !Array.isArray(body.events)) throw new SseHubError('history: unexpected body', response.status, 'invalid_response');
-    return body.events.filter(isHistoryEvent);
+  async history(channel: string, after: string | undefined, limit: number, signal?: AbortSignal, timeoutMs?: number): Promise<HistoryEvent[]> {
+    const what = `history of ${channel}`;
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    if (signal?.aborted === true) abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const timer = timeoutMs === undefined ? undefined : setTimeout(abort, timeoutMs);
+    try {
+      const auth = await this.readAuth(controller.signal);
+      const query: Array<readonly [string, string]> = after === undefined ? [] : [['after', after]];
+      query.push(['limit', String(limit)], ...auth.query);
+      const url = this.url(`/channels/${encodeURIComponent(channel)}/events`, query);
+      const response = await this.send(url, { headers: { accept: 'application/json', ...auth.headers }, signal: controller.signal }, 'history');
+      if (!response.ok) throw await errorFromResponse(response, what);
+      const body = (await response.json()) as unknown;
+      if (!isRecord(body) || !Array.isArray(body.events)) throw new SseHubError('history: unexpected body', response.status, 'invalid_response');
+      return body.events.filter(isHistoryEvent);
+    } catch (error) {
+      if (signal?.aborted === true) throw error instanceof AbortedError ? error : new AbortedError(`${what}: aborted`, { cause: error });
+      if (controller.signal.aborted) throw new SseHubError(`${what}: timed out after ${timeoutMs} ms`, 0, 'timeout', { cause: error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
+    }
   }
 
   /** `fetch` with the transport's credentials mode; network failures become `SseHubError` (status 0). */

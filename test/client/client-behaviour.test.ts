@@ -1,5 +1,8 @@
 import { SseHubClient, type SubscriptionItem, type Subscription } from '../../client/src/index.js';
+import { Backoff } from '../../client/src/backoff.js';
 import { ForbiddenError, UnauthorizedError, ValidationError, type SseHubError } from '../../client/src/errors.js';
+import { NetworkSource } from '../../client/src/network-source.js';
+import { Transport } from '../../client/src/transport.js';
 import { envelope, json, ScriptedHub, sse } from './scripted-hub';
 
 let hub: ScriptedHub;
@@ -76,6 +79,54 @@ describe('@ssehub/client against a scripted hub', () => {
     expect(items[0]!.item).toEqual({ kind: 'gap', channel: 'a', lastEventId: '2', firstAvailableId: '5' });
     expect(items[0]!.cursor).toBe('a=4');
     expect(hub.requests.find((request) => request.path === '/channels/a/events')?.query.get('after')).toBe('2');
+  });
+
+  it('abandons a history read that does not answer within watchdogMs and resumes from its position', async () => {
+    let hungReadClosed = false;
+    hub.onHistory((response) => response.on('close', () => (hungReadClosed = true)));
+    hub.onStream(
+      (response) => sse(response, `retry: 10\n\nid: a=2\n\n${envelope('a=5', 'a', 5, 5)}`),
+      (response) => sse(response, `retry: 10\n\nid: a=2\n\n${[3, 4, 5].map((id) => envelope(`a=${id}`, 'a', id, id)).join('')}`),
+    );
+    const sub = track(client.subscribe('a', { cursor: 'a=2', watchdogMs: 300, backoff: { initialMs: 1 } }));
+    expect(ids(await take(sub, 3))).toEqual(['a#3', 'a#4', 'a#5']);
+    expect(hub.historyRequests.map((request) => request.query.get('after'))).toEqual(['2']);
+    expect(hub.streamRequests.map((request) => request.query.get('lastEventId'))).toEqual(['a=2', 'a=2']);
+    await hub.until(() => hungReadClosed, 'the client to close the history read it gave up');
+  });
+
+  it('forgets earlier failures when the hub asks for a reconnect (hub.reauth), however short its streams live', async () => {
+    const busy = (response: Parameters<typeof json>[0]): void => json(response, 503, { error: { code: 'broker_unavailable', message: 'later' } });
+    const reauth = `event: hub.reauth\ndata: {"expiresAt":"${new Date(Date.now() + 2000).toISOString()}"}\n\n`;
+    hub.onStream(
+      busy,
+      busy,
+      (response) => sse(response, `retry: 10\n\nid: a=0\n\n${envelope('a=1', 'a', 1, 1)}${reauth}`),
+      (response) => sse(response, `retry: 10\n\nid: a=1\n\n${envelope('a=2', 'a', 2, 2)}`),
+    );
+    // Every delay 0 (random () => 0): the attempt count, not the clock, shows what was counted.
+    const backoff = new Backoff({ random: () => 0 });
+    const controller = new AbortController();
+    const source = new NetworkSource({
+      transport: new Transport({ baseUrl: hub.url }),
+      channels: ['a'],
+      cursor: () => 'a=0',
+      backoff,
+      watchdogMs: 10_000,
+      signal: controller.signal,
+      onState: () => undefined,
+    });
+    const attemptsAt = new Map<string, number>();
+    try {
+      while (!attemptsAt.has('2')) {
+        for (const item of await source.next()) if (item.type === 'event') attemptsAt.set(item.id, backoff.attempts);
+      }
+    } finally {
+      controller.abort();
+    }
+    // Two failures counted; the renewal the hub asked for, from a stream that worked, reset them.
+    expect(Object.fromEntries(attemptsAt)).toEqual({ 1: 2, 2: 0 });
+    expect(hub.streamRequests).toHaveLength(4);
   });
 
   it("yields the hub's hub.gap as a gap item for that channel only", async () => {

@@ -16,8 +16,9 @@ export type StreamScript = (response: ServerResponse, request: ReceivedRequest) 
 
 /**
  * An HTTP server that answers as the hub would in situations the real one cannot be steered
- * into on demand (an id jump on the wire, a first 401, a silent stream): each `GET /streams`
- * takes the next queued script; history comes from `history`; every request is recorded.
+ * into on demand (an id jump on the wire, a first 401, a silent stream, a history read that
+ * never answers): each `GET /streams` takes the next queued script; history comes from a queued
+ * history script, else from `history`; every request is recorded.
  * It stands in for the hub's HTTP side only, for the client's own behaviour tests.
  */
 export class ScriptedHub {
@@ -25,6 +26,7 @@ export class ScriptedHub {
   readonly history = new Map<string, Array<{ id: string; event: string; data: unknown }>>();
   readonly openStreams = new Set<ServerResponse>();
   private readonly scripts: StreamScript[] = [];
+  private readonly historyScripts: StreamScript[] = [];
   private postScript: ((response: ServerResponse, request: ReceivedRequest) => void) | undefined;
   private waiters: Array<() => void> = [];
 
@@ -46,6 +48,16 @@ export class ScriptedHub {
   /** Queues how the next `GET /streams` is answered. */
   onStream(...scripts: StreamScript[]): void {
     this.scripts.push(...scripts);
+  }
+
+  /** Queues how the next history reads are answered (then `history` answers again). */
+  onHistory(...scripts: StreamScript[]): void {
+    this.historyScripts.push(...scripts);
+  }
+
+  /** The recorded history reads. */
+  get historyRequests(): ReceivedRequest[] {
+    return this.requests.filter((request) => request.method === 'GET' && /^\/channels\/[^/]+\/events$/.test(request.path));
   }
 
   /** How every `POST /channels/:c/events` is answered. */
@@ -113,6 +125,8 @@ export class ScriptedHub {
       }
       this.openStreams.add(response);
       script(response, received);
+    } else if (historyMatch && request.method === 'GET' && this.historyScripts.length > 0) {
+      this.historyScripts.shift()!(response, received);
     } else if (historyMatch && request.method === 'GET') {
       const after = Number(url.searchParams.get('after') ?? '0');
       const limit = Number(url.searchParams.get('limit') ?? '100');

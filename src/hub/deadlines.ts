@@ -1,6 +1,13 @@
 interface Deadline {
   readonly atMs: number;
+  /** Insertion order: deadlines due at the same time run in the order they were added. */
+  readonly order: number;
   readonly action: () => void;
+}
+
+/** True when `a` runs before `b`. */
+function precedes(a: Deadline, b: Deadline): boolean {
+  return a.atMs < b.atMs || (a.atMs === b.atMs && a.order < b.order);
 }
 
 /**
@@ -12,11 +19,12 @@ export class Deadlines {
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Infinity;
   private stopped = false;
+  private added = 0;
 
-  /** Runs `action` at `atMs` (at once if that has passed). */
+  /** Runs `action` at `atMs` (at once if that has passed), after those added earlier for the same time. */
   add(atMs: number, action: () => void): void {
     if (this.stopped) return;
-    this.heap.push({ atMs, action });
+    this.heap.push({ atMs, order: this.added++, action });
     this.siftUp(this.heap.length - 1);
     this.schedule();
   }
@@ -61,7 +69,7 @@ export class Deadlines {
     const heap = this.heap;
     for (let child = index; child > 0; ) {
       const parent = (child - 1) >> 1;
-      if ((heap[parent] as Deadline).atMs <= (heap[child] as Deadline).atMs) return;
+      if (!precedes(heap[child] as Deadline, heap[parent] as Deadline)) return;
       [heap[parent], heap[child]] = [heap[child] as Deadline, heap[parent] as Deadline];
       child = parent;
     }
@@ -73,8 +81,8 @@ export class Deadlines {
       const left = parent * 2 + 1;
       const right = left + 1;
       let smallest = parent;
-      if (left < heap.length && (heap[left] as Deadline).atMs < (heap[smallest] as Deadline).atMs) smallest = left;
-      if (right < heap.length && (heap[right] as Deadline).atMs < (heap[smallest] as Deadline).atMs) smallest = right;
+      if (left < heap.length && precedes(heap[left] as Deadline, heap[smallest] as Deadline)) smallest = left;
+      if (right < heap.length && precedes(heap[right] as Deadline, heap[smallest] as Deadline)) smallest = right;
       if (smallest === parent) return;
       [heap[parent], heap[smallest]] = [heap[smallest] as Deadline, heap[parent] as Deadline];
       parent = smallest;

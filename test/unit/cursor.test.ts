@@ -53,4 +53,21 @@ describe('Deadlines', () => {
     expect(deadlines.size).toBe(0);
     deadlines.stop();
   });
+
+  it('runs actions due at the same time in the order they were added (a reauth before its end)', async () => {
+    const deadlines = new Deadlines();
+    const ran: string[] = [];
+    const at = Date.now() - 1;
+    const done = new Promise<void>((resolve) => {
+      // Enough of them that a heap without a tie-breaker reorders some (it did for these).
+      for (let index = 0; index < 40; index++) {
+        deadlines.add(at, () => ran.push(`reauth ${index}`));
+        deadlines.add(at, () => ran.push(`end ${index}`));
+      }
+      deadlines.add(at + 5, resolve);
+    });
+    await done;
+    expect(ran).toEqual(Array.from({ length: 40 }, (_, index) => [`reauth ${index}`, `end ${index}`]).flat());
+    deadlines.stop();
+  });
 });

@@ -131,14 +131,21 @@ export class RedisBroker extends EventEmitter implements Broker {
 
   private ping(connection: RedisConnection): void {
     if (connection.status !== 'ready') return;
+    let answered = false;
     const timer = setTimeout(() => {
-      this.options.logger.warn('redis did not answer a ping in time; reconnecting');
-      connection.disconnect(true);
+      // Judged after the loop's next I/O phase: when this process itself was blocked (a busy
+      // CPU, a long GC), the answer may be waiting in the socket, and timers run before reads.
+      setImmediate(() => {
+        if (answered) return;
+        this.options.logger.warn('redis did not answer a ping in time; reconnecting');
+        connection.disconnect(true);
+      });
     }, PING_TIMEOUT_MS);
-    connection.ping().then(
-      () => clearTimeout(timer),
-      () => clearTimeout(timer),
-    );
+    const settle = (): void => {
+      answered = true;
+      clearTimeout(timer);
+    };
+    connection.ping().then(settle, settle);
   }
 
   get ready(): boolean {

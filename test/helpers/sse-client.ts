@@ -59,7 +59,7 @@ export class SseClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((waiter) => waiter !== check);
-        reject(new Error(`timed out waiting for ${what}; got ${this.messages.length} messages, ended=${this.ended}`));
+        reject(new Error(`timed out waiting for ${what}; got ${this.messages.length} messages, ended=${this.ended}, retry fields ${JSON.stringify(this.retries)} (more than one second: refused), last id ${this.lastEventId}`));
       }, timeoutMs);
       const check = (): void => {
         if (!predicate(this)) return;

@@ -1,5 +1,6 @@
 import type { PassThrough } from 'node:stream';
 import { encodeId } from '../sse/encode';
+import { sendDirect } from '../sse/feed-response';
 import { cursorEntry } from './cursor';
 import type { ChannelFrame } from './frames';
 import { Subscription } from './subscription';
@@ -47,13 +48,15 @@ export class HubClient {
   /** Writes a frame; a client still holding more than its limit unsent is reported slow instead. */
   write(frame: Buffer, nowMs = Date.now()): void {
     if (this.closed) return;
+    this.lastWriteAtMs = nowMs;
+    // Nothing queued and the socket takes more: straight to the socket.
+    if (sendDirect(this.stream, frame)) return;
     // Judged on what is still queued from earlier writes: a frame just written is in transit
     // through the PassThrough until the next tick, and a large replay page is not slowness.
     if (this.stream.writableLength + this.stream.readableLength > this.maxUnsentBytes) {
       this.onSlow(this);
       return;
     }
-    this.lastWriteAtMs = nowMs;
     this.stream.write(frame);
   }
 

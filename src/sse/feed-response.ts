@@ -3,9 +3,10 @@ import type { PassThrough } from 'node:stream';
 
 const RESPONSE = Symbol('the response this stream feeds');
 const BODY = Symbol('the stream feeding this response');
+const DIRECT = Symbol('the response, while this stream holds nothing and the socket takes more');
 
-type FeedingStream = PassThrough & { [RESPONSE]: ServerResponse };
-type FedResponse = ServerResponse & { [BODY]: PassThrough };
+type FeedingStream = PassThrough & { [RESPONSE]: ServerResponse; [DIRECT]: ServerResponse | undefined };
+type FedResponse = ServerResponse & { [BODY]: FeedingStream };
 
 /**
  * Writes everything `stream` produces to `res`, pausing `stream` while the socket is full (so
@@ -17,18 +18,42 @@ type FedResponse = ServerResponse & { [BODY]: PassThrough };
  * listener with itself as `this`), and each side holds the other in one property.
  */
 export function feedResponse(stream: PassThrough, res: ServerResponse): void {
-  (stream as FeedingStream)[RESPONSE] = res;
-  (res as FedResponse)[BODY] = stream;
+  const feeding = stream as FeedingStream;
+  feeding[RESPONSE] = res;
+  feeding[DIRECT] = stream.readableLength === 0 ? res : undefined;
+  (res as FedResponse)[BODY] = feeding;
   stream.on('data', forwardChunk);
   stream.on('end', endResponse);
   // 'close' comes once: on() spares the wrapper once() would keep for the stream's life.
   res.on('close', destroyBody);
 }
 
+/**
+ * Writes `chunk` straight to the response `stream` feeds, if `stream` holds nothing and the
+ * socket takes more; returns false (nothing written) otherwise, and the caller writes to
+ * `stream`, where chunks queue in order. Passing through the PassThrough would cost a Writable
+ * write, a Readable push and a 'data' event per stream per event, for bytes it hands on at once.
+ */
+export function sendDirect(stream: PassThrough, chunk: Buffer): boolean {
+  const res = (stream as Partial<FeedingStream>)[DIRECT];
+  if (res === undefined) return false;
+  if (!res.write(chunk)) pauseUntilDrained(stream as FeedingStream, res);
+  return true;
+}
+
 function forwardChunk(this: FeedingStream, chunk: Buffer): void {
   const res = this[RESPONSE];
-  if (res.write(chunk)) return;
-  this.pause();
+  if (!res.write(chunk)) {
+    pauseUntilDrained(this, res);
+    return;
+  }
+  // The queue is empty again: the next chunks can skip it.
+  if (this.readableLength === 0 && this.writableLength === 0 && !this.writableEnded) this[DIRECT] = res;
+}
+
+function pauseUntilDrained(stream: FeedingStream, res: ServerResponse): void {
+  stream[DIRECT] = undefined;
+  stream.pause();
   res.once('drain', resumeBody);
 }
 
@@ -41,5 +66,6 @@ function endResponse(this: FeedingStream): void {
 }
 
 function destroyBody(this: FedResponse): void {
+  this[BODY][DIRECT] = undefined;
   this[BODY].destroy();
 }

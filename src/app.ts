@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import session from 'koa-session';
 import type { Logger } from 'pino';
-import { Access } from './access/access';
+import type { Access } from './access/access';
 import type { Broker } from './broker/broker';
 import type { Config } from './config';
 import type { Hub } from './hub/hub';
@@ -26,6 +26,7 @@ export interface AppDependencies {
   readonly presence: PresenceTracker;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  readonly access: Access;
   readonly viewsDir: string;
 }
 
@@ -33,7 +34,7 @@ const SESSION_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** Wires the Koa application. No I/O, no environment: everything comes in `deps`. */
 export function createApp(deps: AppDependencies): Koa {
-  const { config, broker, hub, metrics, logger } = deps;
+  const { config, broker, hub, metrics, logger, access } = deps;
   const app = new Koa({ proxy: config.trustProxy, keys: [...config.sessionKeys] });
   // Errors are answered by errorBoundary; Koa's default handler would print them a second time.
   app.silent = true;
@@ -74,7 +75,6 @@ export function createApp(deps: AppDependencies): Koa {
   // streams read the name once at connect, for presence.
   app.use((ctx, next) => (CHAT_PATHS.has(ctx.path) || isChatStream(ctx) ? chatSession(ctx, next) : next()));
 
-  const access = new Access({ ...config, broker });
   // One router: each extra one would add its own matching pass to every request.
   const router = new Router();
   healthRoutes(router, broker, metrics);
@@ -86,6 +86,7 @@ export function createApp(deps: AppDependencies): Koa {
     retryMs: config.retryMs,
     maxEventBytes: config.maxEventBytes,
     access,
+    logger,
   });
   presenceRoutes(router, { broker, presence: deps.presence, authorizeRead: (ctx, channels) => access.authorizeRead(ctx, channels) });
   streamsRoute(router, {

@@ -28,3 +28,22 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+interface HttpLikeError {
+  status?: unknown;
+  expose?: unknown;
+  message?: unknown;
+}
+
+/**
+ * What the client is told about `error`: an AppError as it is, an exposed 4xx of Koa's as
+ * `bad_request`, anything else as a 500 without details (logged by the caller).
+ */
+export function describeError(error: unknown): { status: number; code: string; message: string } {
+  if (error instanceof AppError) return { status: error.status, code: error.code, message: error.message };
+  const httpError = error as HttpLikeError;
+  if (typeof httpError.status === 'number' && httpError.status < 500 && httpError.expose === true) {
+    return { status: httpError.status, code: 'bad_request', message: String(httpError.message) };
+  }
+  return { status: 500, code: 'internal_error', message: 'internal server error' };
+}

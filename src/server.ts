@@ -1,10 +1,11 @@
 import cluster from 'node:cluster';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
+import { Access } from './access/access';
 import { createApp } from './app';
 import { guardRequestBodies } from './middleware/body';
 import type { Broker } from './broker/broker';
@@ -18,6 +19,7 @@ import { createLogger } from './logger';
 import { Metrics } from './metrics';
 import { PresenceTracker } from './presence/tracker';
 import { trackedChannels } from './presence/tracked-channels';
+import { createRequestListener } from './request-listener';
 
 const SHUTDOWN_DEADLINE_MS = 4000;
 
@@ -52,8 +54,16 @@ async function createBroker(config: Config, logger: Logger): Promise<Broker> {
   return broker;
 }
 
-/** The hub, presence tracker and Koa app on a broker, wired; nothing listens yet. */
-export function wireApp(config: Config, broker: Broker, metrics: Metrics, logger: Logger): { hub: Hub; presence: PresenceTracker; app: Koa } {
+/**
+ * The hub, presence tracker, Koa app and the request listener that serves publishes itself and
+ * hands the rest to the app, on a broker, wired; nothing listens yet.
+ */
+export function wireApp(
+  config: Config,
+  broker: Broker,
+  metrics: Metrics,
+  logger: Logger,
+): { hub: Hub; presence: PresenceTracker; app: Koa; listener: RequestListener } {
   const hub = new Hub({ ...config, broker, metrics, logger });
   const presence = new PresenceTracker({
     broker,
@@ -63,21 +73,23 @@ export function wireApp(config: Config, broker: Broker, metrics: Metrics, logger
     logger,
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
-  const app = createApp({ config, broker, hub, presence, metrics, logger, viewsDir: join(__dirname, '..', 'views') });
-  return { hub, presence, app };
+  const access = new Access({ ...config, broker });
+  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', 'views') });
+  const listener = createRequestListener(app, { broker, metrics, access, maxEventBytes: config.maxEventBytes, logger, corsOrigins: config.corsOrigins });
+  return { hub, presence, app, listener };
 }
 
 /** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
   const broker = await createBroker(config, logger);
-  const { hub, presence, app } = wireApp(config, broker, metrics, logger);
+  const { hub, presence, listener } = wireApp(config, broker, metrics, logger);
   broker.on('down', () => logger.warn('broker unavailable: publishes and history answer 503 until it returns'));
   broker.on('resubscribed', () => {
     metrics.brokerReconnects.inc();
     logger.info('broker available again: resubscribed, catching up from history');
   });
-  const server: Server = app.listen(config.port, config.host);
+  const server: Server = createServer(listener).listen(config.port, config.host);
   await once(server, 'listening');
   // Long-lived streams must not be cut by Node's request timeouts, so bodies get their own
   // deadline (BODY_TIMEOUT_MS) and headers keep Node's.

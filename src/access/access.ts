@@ -9,6 +9,15 @@ import { Tickets } from './tickets';
 import { InvalidTokenError, TokenVerifier, type AccessToken } from './tokens';
 
 /** Who opened a read: the credential's expiry, subject and presence info (all null without one). */
+/**
+ * The request headers a bearer check reads and the challenge it sets: a Koa context, or
+ * `headerAccess()` on a request served without Koa (publishes).
+ */
+export interface HeaderAccess {
+  get(field: string): string;
+  set(field: string, value: string): void;
+}
+
 export interface ReadGrant {
   /** When the credential (token or ticket) ends, ms since the epoch; null when none was used. */
   readonly expiresAtMs: number | null;
@@ -85,7 +94,7 @@ export class Access {
    * otherwise the Authorization header must carry PUBLISH_TOKEN or an access token whose
    * `publish` grant matches. Cookies and tickets never count here (they would allow cross-site posts).
    */
-  async authorizePublish(ctx: Context, channel: string): Promise<void> {
+  async authorizePublish(ctx: HeaderAccess, channel: string): Promise<void> {
     if (this.publishTokenDigest === undefined && this.verifier === undefined) return;
     const bearer = requireBearer(ctx, `publishing needs Authorization: Bearer <${this.publishCredentialName()}>`);
     if (this.isPublishToken(bearer)) return;
@@ -100,7 +109,7 @@ export class Access {
    * Exchanges the access token in the Authorization header for a stream ticket (POST /tickets).
    * 404 `not_found` without a configured key; 401 without a valid token.
    */
-  async issueTicket(ctx: Context): Promise<{ ticket: string; expiresAtMs: number }> {
+  async issueTicket(ctx: HeaderAccess): Promise<{ ticket: string; expiresAtMs: number }> {
     if (this.verifier === undefined) throw new AppError(404, 'not_found', 'tickets need JWT_SECRET or JWT_PUBLIC_KEY to be configured');
     const bearer = requireBearer(ctx, 'a ticket needs Authorization: Bearer <access token>');
     const token = await this.verify(ctx, this.verifier, bearer);
@@ -125,7 +134,7 @@ export class Access {
     }
   }
 
-  private async verify(ctx: Context, verifier: TokenVerifier, jwt: string): Promise<AccessToken> {
+  private async verify(ctx: HeaderAccess, verifier: TokenVerifier, jwt: string): Promise<AccessToken> {
     try {
       return await verifier.verify(jwt);
     } catch (error) {
@@ -146,7 +155,7 @@ export class Access {
 }
 
 /** The bearer token of the Authorization header; 401 when there is none or it is malformed. */
-function requireBearer(ctx: Context, missingMessage: string): string {
+function requireBearer(ctx: HeaderAccess, missingMessage: string): string {
   const credential = bearerCredential(ctx);
   if (credential === null) throw unauthorized(ctx, missingMessage, false);
   if (credential.carrier === 'malformed') throw unauthorized(ctx, credential.reason, true);
@@ -154,7 +163,7 @@ function requireBearer(ctx: Context, missingMessage: string): string {
 }
 
 /** 401 with the challenge RFC 6750 asks for; `invalidToken` when a credential was given. */
-function unauthorized(ctx: Context, message: string, invalidToken: boolean): AppError {
+function unauthorized(ctx: HeaderAccess, message: string, invalidToken: boolean): AppError {
   ctx.set('WWW-Authenticate', invalidToken ? 'Bearer error="invalid_token"' : 'Bearer');
   return new AppError(401, 'unauthorized', message);
 }

@@ -26,7 +26,7 @@ export function readCredential(ctx: Context): Credential | null {
 }
 
 /** The Authorization header's bearer token (the only carrier for publishing and for tickets). */
-export function bearerCredential(ctx: Context): Extract<Credential, { carrier: 'header' | 'malformed' }> | null {
+export function bearerCredential(ctx: { get(field: string): string }): Extract<Credential, { carrier: 'header' | 'malformed' }> | null {
   const header = ctx.get('Authorization');
   if (header === '') return null;
   const token = BEARER.exec(header)?.[1];

@@ -1,5 +1,4 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { AppError } from '../errors';
 
@@ -64,16 +63,16 @@ export type ParsedBody = { kind: 'json'; value: unknown; text: string } | { kind
  * also when sent chunked. Throws 415 `unsupported_media_type`, 413 `payload_too_large`,
  * 400 `invalid_json` (not JSON or not UTF-8) or 400 `invalid_body` (a form that is not UTF-8).
  */
-export async function readBody(ctx: Context, accepted: readonly BodyKind[], limitBytes: number): Promise<ParsedBody> {
-  // The declared type, not ctx.is(): that answers null for a POST without a body, which would
-  // turn "no body" into "wrong Content-Type".
-  const mediaType = ctx.request.type.trim().toLowerCase();
+export async function readBody(req: IncomingMessage, res: ServerResponse, accepted: readonly BodyKind[], limitBytes: number): Promise<ParsedBody> {
+  // The declared type, not Koa's ctx.is(): that answers null for a POST without a body, which
+  // would turn "no body" into "wrong Content-Type".
+  const mediaType = declaredMediaType(req);
   const kind = accepted.find((candidate) => mediaType === (candidate === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
   if (!kind) {
     const allowed = accepted.map((candidate) => (candidate === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
     throw new AppError(415, 'unsupported_media_type', `Content-Type must be ${allowed.join(' or ')}`);
   }
-  const raw = await readRaw(ctx, limitBytes);
+  const raw = await readRaw(req, res, limitBytes);
   let text: string;
   try {
     text = utf8.decode(raw);
@@ -88,16 +87,28 @@ export async function readBody(ctx: Context, accepted: readonly BodyKind[], limi
   }
 }
 
-async function readRaw(ctx: Context, limitBytes: number): Promise<Buffer> {
-  const declared = ctx.request.length;
-  const deadline = bodyDeadlines.get(ctx.req);
+/** The Content-Type without parameters, lower-cased ('' without one). */
+export function declaredMediaType(req: IncomingMessage): string {
+  const type = req.headers['content-type'];
+  return type === undefined ? '' : (type.split(';')[0] as string).trim().toLowerCase();
+}
+
+/** The Content-Length as Koa reads it (`~~`: a malformed value is 0), undefined without one. */
+function declaredLength(req: IncomingMessage): number | undefined {
+  const length = req.headers['content-length'];
+  return length === undefined || length === '' ? undefined : ~~length;
+}
+
+async function readRaw(req: IncomingMessage, res: ServerResponse, limitBytes: number): Promise<Buffer> {
+  const declared = declaredLength(req);
+  const deadline = bodyDeadlines.get(req);
   if (declared !== undefined && declared > limitBytes) {
-    await discardRest(ctx, deadline);
+    await discardRest(req, res, deadline);
     throw payloadTooLarge(limitBytes);
   }
   let timer: NodeJS.Timeout | undefined;
   try {
-    const reading = getRawBody(ctx.req, { limit: limitBytes, length: declared });
+    const reading = getRawBody(req, { limit: limitBytes, length: declared });
     if (deadline === undefined) return await reading;
     const timedOut = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new AppError(408, 'request_timeout', 'the request body did not arrive in time (BODY_TIMEOUT_MS)')), deadline - Date.now());
@@ -108,12 +119,12 @@ async function readRaw(ctx: Context, limitBytes: number): Promise<Buffer> {
   } catch (error) {
     if (error instanceof AppError) {
       // Nothing more of this body is wanted: close the connection once the 408 is out.
-      ctx.set('Connection', 'close');
+      res.setHeader('Connection', 'close');
       throw error;
     }
     const type = (error as { type?: string }).type;
     if (type === 'entity.too.large') {
-      await discardRest(ctx, deadline);
+      await discardRest(req, res, deadline);
       throw payloadTooLarge(limitBytes);
     }
     if (type === 'request.aborted') throw new AppError(400, 'request_aborted', 'the client aborted the request');
@@ -130,11 +141,10 @@ async function readRaw(ctx: Context, limitBytes: number): Promise<Buffer> {
  * its body would get EPIPE / ECONNRESET instead of the 413. Past either bound the connection is
  * closed after the answer.
  */
-function discardRest(ctx: Context, deadline: number | undefined): Promise<void> {
-  const req = ctx.req;
-  const declared = ctx.request.length;
+function discardRest(req: IncomingMessage, res: ServerResponse, deadline: number | undefined): Promise<void> {
+  const declared = declaredLength(req);
   if (req.complete || (declared !== undefined && declared > DISCARD_LIMIT_BYTES)) {
-    if (!req.complete) ctx.set('Connection', 'close');
+    if (!req.complete) res.setHeader('Connection', 'close');
     return Promise.resolve();
   }
   return new Promise((resolve) => {
@@ -152,7 +162,7 @@ function discardRest(ctx: Context, deadline: number | undefined): Promise<void> 
       req.off('close', onEnd);
       if (!complete) {
         req.pause();
-        ctx.set('Connection', 'close');
+        res.setHeader('Connection', 'close');
       }
       resolve();
     }

@@ -1,14 +1,8 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { AppError } from '../errors';
+import { describeError } from '../errors';
 
 const UNMATCHED: Readonly<Record<number, string>> = { 404: 'not_found', 405: 'method_not_allowed', 501: 'not_implemented' };
-
-interface HttpLikeError {
-  status?: unknown;
-  expose?: unknown;
-  message?: unknown;
-}
 
 /**
  * First in the chain: turns AppError (and Koa's own exposed 4xx errors) into
@@ -20,7 +14,7 @@ export function errorBoundary(logger: Logger): Middleware {
     try {
       await next();
       // Unmatched routes and methods get the same JSON error body as every other error.
-      if (ctx.body == null && UNMATCHED[ctx.status] !== undefined) {
+      if (ctx.respond !== false && ctx.body == null && UNMATCHED[ctx.status] !== undefined) {
         const status = ctx.status;
         const code = UNMATCHED[status] as string;
         ctx.body = { error: { code, message: `${ctx.method} ${ctx.path}: ${code.replace(/_/g, ' ')}` } };
@@ -32,19 +26,10 @@ export function errorBoundary(logger: Logger): Middleware {
         logger.error({ err: error }, 'error after the response started');
         return;
       }
-      const { status, code, message } = describe(error);
+      const { status, code, message } = describeError(error);
       if (status >= 500) logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = status;
       ctx.body = { error: { code, message } };
     }
   };
-}
-
-function describe(error: unknown): { status: number; code: string; message: string } {
-  if (error instanceof AppError) return { status: error.status, code: error.code, message: error.message };
-  const httpError = error as HttpLikeError;
-  if (typeof httpError.status === 'number' && httpError.status < 500 && httpError.expose === true) {
-    return { status: httpError.status, code: 'bad_request', message: String(httpError.message) };
-  }
-  return { status: 500, code: 'internal_error', message: 'internal server error' };
 }

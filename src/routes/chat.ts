@@ -84,7 +84,7 @@ export function chatRoutes(router: Router, options: ChatRoutesOptions): void {
   });
 
   router.post('/login', sameOrigin, async (ctx) => {
-    const body = await readBody(ctx, ['form', 'json'], options.maxEventBytes);
+    const body = await readBody(ctx.req, ctx.res, ['form', 'json'], options.maxEventBytes);
     const name = trimmedText(fieldOf(body, 'name'), MAX_NAME_CODE_POINTS);
     if (name === undefined) throw new AppError(400, 'invalid_name', `name must be 1-${MAX_NAME_CODE_POINTS} characters`);
     sessionOf(ctx).session = { name };
@@ -94,14 +94,14 @@ export function chatRoutes(router: Router, options: ChatRoutesOptions): void {
 
   router.post('/logout', sameOrigin, async (ctx) => {
     const hasBody = ctx.request.length !== undefined ? ctx.request.length > 0 : ctx.get('Transfer-Encoding') !== '';
-    const kind = hasBody ? (await readBody(ctx, ['form', 'json'], options.maxEventBytes)).kind : ctx.request.type.toLowerCase() === 'application/json' ? 'json' : 'form';
+    const kind = hasBody ? (await readBody(ctx.req, ctx.res, ['form', 'json'], options.maxEventBytes)).kind : ctx.request.type.toLowerCase() === 'application/json' ? 'json' : 'form';
     sessionOf(ctx).session = null;
     if (kind === 'form') redirectHome(ctx);
     else ctx.status = 204;
   });
 
   router.post('/post', sameOrigin, async (ctx) => {
-    const body = await readBody(ctx, ['form', 'json'], options.maxEventBytes);
+    const body = await readBody(ctx.req, ctx.res, ['form', 'json'], options.maxEventBytes);
     const text = trimmedText(fieldOf(body, 'message'), MAX_MESSAGE_CODE_POINTS);
     if (text === undefined) {
       throw new AppError(400, 'invalid_message', `message must be 1-${MAX_MESSAGE_CODE_POINTS} characters`);

@@ -1,0 +1,50 @@
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type Koa from 'koa';
+import { isRequestLogged, logWhenClosed } from './middleware/request-log';
+import { servePublish, type PublishOptions } from './routes/publish';
+
+export interface RequestListenerOptions extends PublishOptions {
+  readonly corsOrigins: readonly string[];
+}
+
+/** `/channels/<channel>/events`, exactly as the router's route writes it (then it agrees). */
+const PUBLISH_PATH = /^\/channels\/([^/?#]+)\/events(?:\?|$)/;
+
+/**
+ * The server's request listener. A publish is served by servePublish straight from Node's
+ * request: through Koa it cost twice the CPU of a bare Node server's publish (a context and its
+ * request and response wrappers, five middleware frames, the router's matching pass), which
+ * capped publishes per second at half of one. Everything else goes to Koa, and so does a
+ * publish that needs Koa's handling: a CORS request (an Origin of CORS_ORIGINS), or a path
+ * the router would match only after normalising it (case, a trailing slash).
+ */
+export function createRequestListener(app: Koa, options: RequestListenerOptions): RequestListener {
+  const koa = app.callback();
+  const corsOrigins = new Set(options.corsOrigins);
+  const logger = options.logger;
+  return (req, res) => {
+    const channel = req.method === 'POST' ? publishChannel(req) : undefined;
+    const origin = req.headers.origin;
+    if (channel === undefined || (origin !== undefined && corsOrigins.has(origin))) {
+      void koa(req, res);
+      return;
+    }
+    // What Koa's CORS step adds to every response for an origin it does not allow.
+    res.setHeader('Vary', 'Origin');
+    const path = (req.url as string).split('?', 1)[0] as string;
+    if (isRequestLogged(logger, path)) logWhenClosed(logger, 'POST', path, res);
+    void servePublish(req, res, channel, options);
+  };
+}
+
+/** The channel of a publish request's path (decoded like the router's params), or undefined. */
+function publishChannel(req: IncomingMessage): string | undefined {
+  const match = PUBLISH_PATH.exec(req.url ?? '');
+  if (match === null) return undefined;
+  try {
+    return decodeURIComponent(match[1] as string);
+  } catch {
+    // The router keeps an undecodable parameter as it is; let it.
+    return undefined;
+  }
+}

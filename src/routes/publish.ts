@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Access, HeaderAccess } from '../access/access';
+import type { Broker } from '../broker/broker';
+import { isValidIdempotencyKey } from '../broker/idempotency';
+import { AppError, describeError } from '../errors';
+import { assertChannel } from '../event';
+import type { Metrics } from '../metrics';
+import { readBody } from '../middleware/body';
+import { parsePublishBody } from '../publish-body';
+
+export interface PublishOptions {
+  readonly broker: Broker;
+  readonly metrics: Metrics;
+  readonly access: Access;
+  readonly maxEventBytes: number;
+  readonly logger: Logger;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * `POST /channels/:channel/events` on the bare request and response, answered in full here,
+ * errors included (`{"error":{"code","message"}}`, as the Koa error boundary answers them). The
+ * request listener calls it without Koa for most publishes, and the Koa route calls it for the
+ * rest (CORS requests), so both are one code path.
+ */
+export async function servePublish(req: IncomingMessage, res: ServerResponse, channelParam: string, options: PublishOptions): Promise<void> {
+  try {
+    const channel = assertChannel(channelParam);
+    await options.access.authorizePublish(new NodeHeaders(req, res), channel);
+    const idempotencyKey = req.headers['idempotency-key'];
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !isValidIdempotencyKey(idempotencyKey))) {
+      throw new AppError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters');
+    }
+    const body = await readBody(req, res, ['json'], options.maxEventBytes);
+    const input = parsePublishBody(body.value, body.kind === 'json' ? body.text : undefined);
+    const startedAt = performance.now();
+    const result = await options.broker.publish({ channel, ...input, idempotencyKey });
+    options.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
+    if (!result.duplicate) options.metrics.eventsPublished.inc();
+    // The channel matched CHANNEL_PATTERN: nothing in it to escape.
+    sendJson(res, result.duplicate ? 200 : 201, `{"id":"${result.id}","channel":"${channel}","event":${JSON.stringify(result.event)}}`);
+  } catch (error) {
+    const { status, code, message } = describeError(error);
+    if (status >= 500) options.logger.error({ err: error, method: req.method, path: req.url?.split('?')[0] }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendJson(res, status, JSON.stringify({ error: { code, message } }));
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', JSON_TYPE);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+/** A bearer check's view of a request served without Koa: `get` as Koa's `ctx.get` answers. */
+class NodeHeaders implements HeaderAccess {
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {}
+
+  get(field: string): string {
+    const value = this.req.headers[field.toLowerCase()];
+    return typeof value === 'string' ? value : '';
+  }
+
+  set(field: string, value: string): void {
+    this.res.setHeader(field, value);
+  }
+}

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { RedisBroker } from '../../src/broker/redis-broker';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, testRedisUrl } from '../helpers/test-server';
 
 type Pinger = { ping(connection: unknown): void };
 
@@ -29,6 +30,9 @@ describe('the Redis ping watchdog', () => {
           blocked = true;
           // The ping is on the wire and its 2 s deadline passes while the loop cannot read.
           blockEventLoop(2600);
+          // Still blocked: make sure Redis has had its turn (on a loaded machine it may not
+          // have), so that its answer is waiting when the loop reads again.
+          execFileSync('redis-cli', ['-u', testRedisUrl(), 'ping']);
           setTimeout(resolve, 300);
         });
       });

@@ -18,6 +18,13 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
  */
 export function openEventStream(ctx: Context, stream: PassThrough): void {
   const socket = ctx.req.socket;
+  // The client left while the stream was being authorized and registered: its 'close' has
+  // passed, so nothing would ever end the stream. Ending it now unregisters it.
+  if (socket.destroyed || ctx.res.destroyed) {
+    ctx.respond = false;
+    stream.destroy();
+    return;
+  }
   // Streams are long-lived and latency-sensitive: no idle timeout, no Nagle delay.
   ctx.req.setTimeout(0);
   socket.setTimeout(0);

@@ -1,4 +1,7 @@
+import { request as httpRequest } from 'node:http';
+import type { Context } from 'koa';
 import request from 'supertest';
+import { Access } from '../../src/access/access';
 import { retainedBytes } from '../helpers/gc';
 import { SseClient } from '../helpers/sse-client';
 import { BROKERS, startTestServer } from '../helpers/test-server';
@@ -57,4 +60,43 @@ describe.each(BROKERS)('connect and disconnect churn on the %s broker', (broker)
     const metrics = await request(server.url).get('/metrics');
     expect(metrics.text).toMatch(/^ssehub_clients_connected 0$/m);
   }, 60_000);
+});
+
+describe.each(BROKERS)('a client that leaves while its stream is being set up (%s broker)', (broker) => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('leaves no stream registered (its close came before the stream could watch for it)', async () => {
+    const server = await startTestServer(broker, { PRESENCE_CHANNELS: 'setup.*' });
+    try {
+      const original = Access.prototype.authorizeRead;
+      let arrived: (request: { closed: Promise<void> }) => void = () => undefined;
+      const arrival = new Promise<{ closed: Promise<void> }>((resolve) => {
+        arrived = resolve;
+      });
+      // Authorization finishes only after the client is gone, so the hub registers a stream
+      // whose connection has already closed.
+      jest.spyOn(Access.prototype, 'authorizeRead').mockImplementationOnce(async function (this: Access, ctx: Context, channels: readonly string[]) {
+        const socket = ctx.req.socket;
+        const closed = new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+        arrived({ closed });
+        await closed;
+        return original.call(this, ctx, channels);
+      });
+      const req = httpRequest(`${server.url}/channels/setup.a/stream`);
+      req.on('error', () => undefined);
+      req.end();
+      const { closed } = await arrival;
+      req.destroy();
+      await closed;
+      await until(() => server.hub.clientCount === 0, 'the stream to be released');
+      // Give a wrongly kept stream time to show up as registered.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(server.hub.clientCount).toBe(0);
+      expect(server.hub.channelCount).toBe(0);
+      const presence = await request(server.url).get('/channels/setup.a/presence');
+      expect(presence.body).toMatchObject({ connections: 0, members: [] });
+    } finally {
+      await server.close();
+    }
+  });
 });

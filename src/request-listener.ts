@@ -33,7 +33,11 @@ export function createRequestListener(app: Koa, options: RequestListenerOptions)
     res.setHeader('Vary', 'Origin');
     const path = (req.url as string).split('?', 1)[0] as string;
     if (isRequestLogged(logger, path)) logWhenClosed(logger, 'POST', path, res);
-    void servePublish(req, res, channel, options);
+    servePublish(req, res, channel, options).catch((error: unknown) => {
+      // servePublish answers its own errors; this is a bug in that answer: never a crash.
+      logger.error({ err: error }, 'publish failed while answering');
+      res.destroy();
+    });
   };
 }
 

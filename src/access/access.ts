@@ -8,16 +8,16 @@ import type { PatternList } from './patterns';
 import { Tickets } from './tickets';
 import { InvalidTokenError, TokenVerifier, type AccessToken } from './tokens';
 
-/** Who opened a read: the credential's expiry, subject and presence info (all null without one). */
 /**
- * The request headers a bearer check reads and the challenge it sets: a Koa context, or
- * `headerAccess()` on a request served without Koa (publishes).
+ * The request headers a bearer check reads and the challenge it sets: a Koa context, or the
+ * Node request and response of a publish served without Koa (routes/publish.ts).
  */
 export interface HeaderAccess {
   get(field: string): string;
   set(field: string, value: string): void;
 }
 
+/** Who opened a read: the credential's expiry, subject and presence info (all null without one). */
 export interface ReadGrant {
   /** When the credential (token or ticket) ends, ms since the epoch; null when none was used. */
   readonly expiresAtMs: number | null;

@@ -42,6 +42,8 @@ const RENEW_RETRY_MS = 500;
 /** How often each connection is pinged, and how long a ping may take before it counts as lost. */
 const PING_INTERVAL_MS = 1000;
 const PING_TIMEOUT_MS = 2000;
+/** A ping whose connection keeps receiving gets this many more deadlines before it counts as lost. */
+const MAX_PING_EXTENSIONS = 5;
 
 // Replies that mean "the server cannot serve now", as opposed to a bug in a script.
 const TRANSIENT_REPLY = /^(NOSCRIPT|LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|NOREPLICAS)/;
@@ -132,15 +134,26 @@ export class RedisBroker extends EventEmitter implements Broker {
   private ping(connection: RedisConnection): void {
     if (connection.status !== 'ready') return;
     let answered = false;
-    const timer = setTimeout(() => {
+    let bytesReadBefore = bytesRead(connection);
+    let extensions = 0;
+    const judge = (): void => {
       // Judged after the loop's next I/O phase: when this process itself was blocked (a busy
       // CPU, a long GC), the answer may be waiting in the socket, and timers run before reads.
       setImmediate(() => {
         if (answered) return;
+        // Still reading (a backlog of messages queued ahead of the answer): alive, so far.
+        const bytesReadNow = bytesRead(connection);
+        if (bytesReadNow > bytesReadBefore && extensions < MAX_PING_EXTENSIONS) {
+          extensions++;
+          bytesReadBefore = bytesReadNow;
+          timer = setTimeout(judge, PING_TIMEOUT_MS);
+          return;
+        }
         this.options.logger.warn('redis did not answer a ping in time; reconnecting');
         connection.disconnect(true);
       });
-    }, PING_TIMEOUT_MS);
+    };
+    let timer = setTimeout(judge, PING_TIMEOUT_MS);
     const settle = (): void => {
       answered = true;
       clearTimeout(timer);
@@ -425,4 +438,9 @@ export class RedisBroker extends EventEmitter implements Broker {
     if (this.closed) return;
     this.emit(ready ? 'resubscribed' : 'down');
   }
+}
+
+/** Bytes received so far on a standalone or Sentinel connection's socket (0 for a Cluster). */
+function bytesRead(connection: RedisConnection): number {
+  return (connection as { stream?: { bytesRead?: number } }).stream?.bytesRead ?? 0;
 }

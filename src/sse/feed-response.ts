@@ -58,10 +58,15 @@ function pauseUntilDrained(stream: FeedingStream, res: ServerResponse): void {
 }
 
 function resumeBody(this: FedResponse): void {
-  this[BODY].resume();
+  const stream = this[BODY];
+  stream.resume();
+  // Nothing was queued while the socket was full: the next chunks can skip the queue again
+  // (forwardChunk, which otherwise does this, only runs for queued chunks).
+  if (stream.readableLength === 0 && stream.writableLength === 0 && !stream.writableEnded) stream[DIRECT] = this;
 }
 
 function endResponse(this: FeedingStream): void {
+  this[DIRECT] = undefined;
   this[RESPONSE].end();
 }
 

@@ -21,6 +21,11 @@ export interface HubOptions {
   readonly retryMs: number;
   readonly maxClients: number;
   readonly clientBufferBytes: number;
+  /**
+   * The longest a flush waits for more events when flushes come back to back (default 50 ms, so a
+   * stalled process cannot add more); 0 flushes on the next turn always.
+   */
+  readonly maxFlushWaitMs?: number;
 }
 
 /** One channel a stream asks for, and where it resumes (null = live only). */
@@ -45,6 +50,7 @@ export interface ConnectRequest {
 const HEARTBEAT = encodeComment('heartbeat');
 /** A shorter wait than this is not worth a timer: the flush comes on the next turn. */
 const MIN_FLUSH_WAIT_MS = 1;
+const DEFAULT_MAX_FLUSH_WAIT_MS = 50;
 /** `hub.reauth` comes this long before expiry, or at half the credential's life when shorter. */
 const REAUTH_LEAD_MS = 60_000;
 
@@ -201,7 +207,7 @@ export class Hub {
     // when flushes come back to back (more events than the streams can be written), the events
     // of that wait share one write per stream instead of taking one each, and the other half
     // is left to the requests (publishes) and Redis.
-    const waitMs = this.lastFlushCostMs - (performance.now() - this.lastFlushEndMs);
+    const waitMs = Math.min(this.options.maxFlushWaitMs ?? DEFAULT_MAX_FLUSH_WAIT_MS, this.lastFlushCostMs - (performance.now() - this.lastFlushEndMs));
     if (waitMs < MIN_FLUSH_WAIT_MS) setImmediate(this.flushDirtyNow);
     else setTimeout(this.flushDirtyNow, waitMs).unref();
   }

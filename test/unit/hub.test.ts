@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import pino from 'pino';
 import { MemoryBroker } from '../../src/broker/memory-broker';
 import { Hub } from '../../src/hub/hub';
@@ -38,6 +38,8 @@ function setup(overrides: Partial<ConstructorParameters<typeof Hub>[0]> = {}): {
     retryMs: 2000,
     maxClients: 100,
     clientBufferBytes: 64 * 1024,
+    // Every flush on the next turn, whatever the last one cost (which a loaded machine inflates).
+    maxFlushWaitMs: 0,
     ...overrides,
   });
   return { hub, broker, metrics };
@@ -94,6 +96,41 @@ describe('Hub', () => {
     expect(text.startsWith(`retry: 2000\n\nid: ${ids[0]}\n\n`)).toBe(true);
     const seen = [...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]));
     expect(seen).toEqual([ids[0], ids[1], ids[2], live]);
+    hub.close();
+  });
+
+  it('when a flush took long, waits about as long for the next one, and the events of the wait share one write', async () => {
+    const { hub, broker } = setup({ maxFlushWaitMs: 1000 });
+    const writes: string[] = [];
+    // A stream whose every write keeps the process busy for 20 ms, as a flush to many streams does.
+    const slow = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        const end = performance.now() + 20;
+        while (performance.now() < end) {
+          // Busy on purpose.
+        }
+        writes.push(chunk.toString());
+        done();
+      },
+    });
+    const stream = new PassThrough();
+    stream.pipe(slow);
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream, abortConnection: () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await publish(broker, 'c', 1);
+    // Its flush (20 ms) is done once this turn and the next tick are.
+    await nextTurn();
+    await nextTurn();
+    const before = writes.length;
+    // A turn apart: without the wait each would be flushed (and written) on its own.
+    for (const n of [2, 3, 4]) {
+      await publish(broker, 'c', n);
+      await nextTurn();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = writes.slice(before).join('');
+    expect([...after.matchAll(/^data: (\d)$/gm)].map((match) => match[1])).toEqual(['2', '3', '4']);
+    expect(writes.length - before).toBe(1);
     hub.close();
   });
 

@@ -109,7 +109,8 @@ describe('hub instances that find their Redis master through Sentinel', () => {
     // Publishes answer 503 until the hub reaches the new master; then ids go on from the replicated counter.
     const after = await publishWhenBack('failover', 2);
     expect(after).toBe(before[1]! + 1);
-    await request(hubA.url).get('/readyz').expect(200);
+    // Hub A reconnects on its own schedule: hub B taking a publish does not mean A is back yet.
+    await pollUntil(async () => (await request(hubA.url).get('/readyz')).status === 200, 'hub A to be ready again', 15_000, 100);
     await onA.waitForMessages(2);
     await onB.waitForMessages(1);
     expect(onA.ended).toBe(false);

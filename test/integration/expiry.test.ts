@@ -8,6 +8,10 @@ type Carrier = 'header' | 'cookie' | 'ticket';
 
 // Timers may fire a little early against Date.now(); the end must not come noticeably before exp.
 const EARLY_TOLERANCE_MS = 50;
+// A token living 5-6 s (exp is in whole seconds): hub.reauth comes 2.5-3 s before its end, time
+// enough for a publish and its delivery in between on a loaded machine (3 s left 1-1.5 s, and a
+// CI run once missed it).
+const EXPIRING_TOKEN_S = 6;
 
 function expOf(token: string): number {
   return (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
@@ -52,7 +56,7 @@ describe.each(BROKERS)('a stream at its credential expiry (%s broker)', (broker)
     async (carrier) => {
       const channel = `expiring.${carrier}`;
       const before = [await publish(channel, 1), await publish(channel, 2)];
-      const token = await signToken(key, { subscribe: ['expiring.*'] }, { expiresInS: 3 });
+      const token = await signToken(key, { subscribe: ['expiring.*'] }, { expiresInS: EXPIRING_TOKEN_S });
       const expiresAtMs = expOf(token);
       const first = await carry(carrier, token);
       const client = await SseClient.open(`${server.url}/channels/${channel}/stream?${first.query}lastEventId=0`, first.headers);
@@ -99,7 +103,7 @@ describe.each(BROKERS)('a stream at its credential expiry (%s broker)', (broker)
   it('GET /streams: the multi-channel stream ends at expiry too and resumes exactly from its cursor', async () => {
     const channels = ['expiring.multi-a', 'expiring.multi-b'];
     await publish(channels[0]!, 'a1');
-    const token = await signToken(key, { subscribe: ['expiring.*'] }, { expiresInS: 3 });
+    const token = await signToken(key, { subscribe: ['expiring.*'] }, { expiresInS: EXPIRING_TOKEN_S });
     const expiresAtMs = expOf(token);
     const query = channels.map((channel) => `channel=${channel}`).join('&');
     const client = await SseClient.open(`${server.url}/streams?${query}`, bearer(token));

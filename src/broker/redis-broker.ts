@@ -42,8 +42,12 @@ const RENEW_RETRY_MS = 500;
 /** How often each connection is pinged, and how long a ping may take before it counts as lost. */
 const PING_INTERVAL_MS = 1000;
 const PING_TIMEOUT_MS = 2000;
-/** A ping whose connection keeps receiving gets this many more deadlines before it counts as lost. */
+/**
+ * A ping whose deadline passed while this process was stalled (by more than STALL_MS), or whose
+ * connection kept receiving, gets up to this many more deadlines before it counts as lost.
+ */
 const MAX_PING_EXTENSIONS = 5;
+const STALL_MS = 250;
 
 // Replies that mean "the server cannot serve now", as opposed to a bug in a script.
 const TRANSIENT_REPLY = /^(NOSCRIPT|LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|NOREPLICAS)/;
@@ -135,17 +139,23 @@ export class RedisBroker extends EventEmitter implements Broker {
     if (connection.status !== 'ready') return;
     let answered = false;
     let bytesReadBefore = bytesRead(connection);
+    let deadline = performance.now() + PING_TIMEOUT_MS;
     let extensions = 0;
     const judge = (): void => {
       // Judged after the loop's next I/O phase: when this process itself was blocked (a busy
       // CPU, a long GC), the answer may be waiting in the socket, and timers run before reads.
       setImmediate(() => {
         if (answered) return;
-        // Still reading (a backlog of messages queued ahead of the answer): alive, so far.
+        const now = performance.now();
         const bytesReadNow = bytesRead(connection);
-        if (bytesReadNow > bytesReadBefore && extensions < MAX_PING_EXTENSIONS) {
+        // Not a lost Redis, so far: this process could not run when the deadline passed (the
+        // ping itself may have gone out late, auto-pipelined), or the connection is still
+        // receiving (a backlog of messages queued ahead of the answer).
+        const excused = now - deadline > STALL_MS || bytesReadNow > bytesReadBefore;
+        if (excused && extensions < MAX_PING_EXTENSIONS) {
           extensions++;
           bytesReadBefore = bytesReadNow;
+          deadline = now + PING_TIMEOUT_MS;
           timer = setTimeout(judge, PING_TIMEOUT_MS);
           return;
         }

@@ -1,3 +1,12 @@
+/*
+ * The Koa application: every route but one path. Requests reach it through the one request
+ * listener (src/request-listener.ts), which first gives each request body its deadline
+ * (BODY_TIMEOUT_MS). A publish (`POST /channels/:channel/events` with the path exactly as the
+ * router writes it) without an Origin listed in CORS_ORIGINS never reaches Koa: the listener
+ * serves it with servePublish (src/routes/publish.ts) on Node's request and response, so the
+ * middleware below (request log, error boundary, CORS, session) does not run for it; servePublish
+ * answers its own errors in the same JSON shape and the listener logs it like requestLog does.
+ */
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';

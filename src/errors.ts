@@ -1,22 +1,34 @@
+import { ERROR_STATUS, statusOf, type ErrorCode } from './error-codes';
+
 /**
- * An error the client caused or may act on. The error middleware turns it into
- * `{"error":{"code","message"}}` with `status`; anything else becomes a logged 500.
+ * The arguments of the first AppError form, `(status, code, message)`, kept so code written
+ * before the registry compiles; the status must be the registry's for that code (checked by
+ * the type) and is taken from the registry. New code passes `(code, message)`.
+ */
+type StatusFirstArgs = { [C in ErrorCode]: [status: (typeof ERROR_STATUS)[C], code: C, message: string] }[ErrorCode];
+
+/**
+ * An error the client caused or may act on, built from a registry code (src/error-codes.ts),
+ * which gives its status. The error middleware turns it into `{"error":{"code","message"}}`
+ * with `status`; anything else becomes a logged 500.
  */
 export class AppError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
+  readonly status: number;
+  readonly code: ErrorCode;
+
+  constructor(...args: [code: ErrorCode, message: string] | StatusFirstArgs) {
+    const [code, message] = args.length === 2 ? args : [args[1], args[2]];
     super(message);
     this.name = 'AppError';
+    this.code = code;
+    this.status = statusOf(code);
   }
 }
 
 /** The broker cannot serve the request now; nothing was stored or published. Answered 503. */
 export class BrokerUnavailableError extends AppError {
   constructor(message = 'the event broker is unavailable; retry later') {
-    super(503, 'broker_unavailable', message);
+    super('broker_unavailable', message);
     this.name = 'BrokerUnavailableError';
   }
 }
@@ -37,13 +49,13 @@ interface HttpLikeError {
 
 /**
  * What the client is told about `error`: an AppError as it is, an exposed 4xx of Koa's as
- * `bad_request`, anything else as a 500 without details (logged by the caller).
+ * `bad_request` (with Koa's status), anything else as a 500 without details (logged by the caller).
  */
-export function describeError(error: unknown): { status: number; code: string; message: string } {
+export function describeError(error: unknown): { status: number; code: ErrorCode; message: string } {
   if (error instanceof AppError) return { status: error.status, code: error.code, message: error.message };
   const httpError = error as HttpLikeError;
   if (typeof httpError.status === 'number' && httpError.status < 500 && httpError.expose === true) {
     return { status: httpError.status, code: 'bad_request', message: String(httpError.message) };
   }
-  return { status: 500, code: 'internal_error', message: 'internal server error' };
+  return { status: statusOf('internal_error'), code: 'internal_error', message: 'internal server error' };
 }

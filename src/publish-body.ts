@@ -51,5 +51,5 @@ function tooDeep(): AppError {
 }
 
 function invalidEvent(message: string): AppError {
-  return new AppError(400, 'invalid_event', message);
+  return new AppError('invalid_event', message);
 }

@@ -1,25 +1,19 @@
 import cluster from 'node:cluster';
 import { once } from 'node:events';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import type Koa from 'koa';
 import type { Logger } from 'pino';
-import { Access } from './access/access';
-import { createApp } from './app';
-import { guardRequestBodies } from './middleware/body';
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
 import { RedisBroker } from './broker/redis-broker';
 import { createRedisConnection, describeRedisTarget, usesRedis } from './broker/redis-connection';
 import { readConfig, type Config } from './config';
 import { ConfigError } from './errors';
-import { Hub } from './hub/hub';
+import type { Hub } from './hub/hub';
+import { wireApp } from './http/wire-app';
 import { createLogger } from './logger';
 import { Metrics } from './metrics';
-import { PresenceTracker } from './presence/tracker';
-import { trackedChannels } from './presence/tracked-channels';
-import { createRequestListener } from './request-listener';
+import type { PresenceTracker } from './presence/tracker';
 
 const SHUTDOWN_DEADLINE_MS = 4000;
 
@@ -54,31 +48,6 @@ async function createBroker(config: Config, logger: Logger): Promise<Broker> {
   return broker;
 }
 
-/**
- * The hub, presence tracker, Koa app and the request listener that serves publishes itself and
- * hands the rest to the app, on a broker, wired; nothing listens yet.
- */
-export function wireApp(
-  config: Config,
-  broker: Broker,
-  metrics: Metrics,
-  logger: Logger,
-): { hub: Hub; presence: PresenceTracker; app: Koa; listener: RequestListener } {
-  const hub = new Hub({ ...config, broker, metrics, logger });
-  const presence = new PresenceTracker({
-    broker,
-    isTracked: trackedChannels(config.presenceChannels),
-    refreshMs: config.presenceRefreshMs,
-    metrics,
-    logger,
-    broadcast: (channel, frame) => hub.broadcast(channel, frame),
-  });
-  const access = new Access({ ...config, broker });
-  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', 'views') });
-  const listener = createRequestListener(app, { broker, metrics, access, maxEventBytes: config.maxEventBytes, logger, corsOrigins: config.corsOrigins });
-  return { hub, presence, app, listener };
-}
-
 /** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
@@ -92,10 +61,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const server: Server = createServer(listener).listen(config.port, config.host);
   await once(server, 'listening');
   // Long-lived streams must not be cut by Node's request timeouts, so bodies get their own
-  // deadline (BODY_TIMEOUT_MS) and headers keep Node's.
+  // deadline (BODY_TIMEOUT_MS, set by the request listener) and headers keep Node's.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
-  guardRequestBodies(server, config.bodyTimeoutMs);
   server.keepAliveTimeout = 5000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -5,7 +5,7 @@ import type { Context, Middleware } from 'koa';
 import type { Broker } from '../broker/broker';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
-import { readBody } from '../middleware/body';
+import { readBody } from '../http/read-body';
 
 export interface ChatRoutesOptions {
   readonly broker: Broker;
@@ -86,7 +86,7 @@ export function chatRoutes(router: Router, options: ChatRoutesOptions): void {
   router.post('/login', sameOrigin, async (ctx) => {
     const body = await readBody(ctx.req, ctx.res, ['form', 'json'], options.maxEventBytes);
     const name = trimmedText(fieldOf(body, 'name'), MAX_NAME_CODE_POINTS);
-    if (name === undefined) throw new AppError(400, 'invalid_name', `name must be 1-${MAX_NAME_CODE_POINTS} characters`);
+    if (name === undefined) throw new AppError('invalid_name', `name must be 1-${MAX_NAME_CODE_POINTS} characters`);
     sessionOf(ctx).session = { name };
     if (body.kind === 'form') redirectHome(ctx);
     else ctx.body = { name };
@@ -104,7 +104,7 @@ export function chatRoutes(router: Router, options: ChatRoutesOptions): void {
     const body = await readBody(ctx.req, ctx.res, ['form', 'json'], options.maxEventBytes);
     const text = trimmedText(fieldOf(body, 'message'), MAX_MESSAGE_CODE_POINTS);
     if (text === undefined) {
-      throw new AppError(400, 'invalid_message', `message must be 1-${MAX_MESSAGE_CODE_POINTS} characters`);
+      throw new AppError('invalid_message', `message must be 1-${MAX_MESSAGE_CODE_POINTS} characters`);
     }
     const user = sessionOf(ctx).session?.name ?? 'anonymous';
     const data = { user, text, ts: new Date().toISOString() };
@@ -126,7 +126,7 @@ const sameOrigin: Middleware = async (ctx, next) => {
   const origin = ctx.get('Origin');
   // Koa 3's ctx.origin is the Origin header itself; the request's own origin is built here.
   if (origin !== '' && origin !== `${ctx.protocol}://${ctx.host}`) {
-    throw new AppError(403, 'cross_site', 'cross-site requests are refused');
+    throw new AppError('cross_site', 'cross-site requests are refused');
   }
   sessionOf(ctx).sessionOptions.secure = ctx.secure;
   await next();

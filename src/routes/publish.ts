@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Access, HeaderAccess } from '../access/access';
 import type { Broker } from '../broker/broker';
-import { isValidIdempotencyKey } from '../broker/idempotency';
 import { AppError, describeError } from '../errors';
 import { assertChannel } from '../event';
+import { isValidIdempotencyKey } from '../http/idempotency-key';
+import { readBody } from '../http/read-body';
 import type { Metrics } from '../metrics';
-import { readBody } from '../middleware/body';
 import { parsePublishBody } from '../publish-body';
 
 export interface PublishOptions {
@@ -31,7 +31,7 @@ export async function servePublish(req: IncomingMessage, res: ServerResponse, ch
     await options.access.authorizePublish(new NodeHeaders(req, res), channel);
     const idempotencyKey = req.headers['idempotency-key'];
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !isValidIdempotencyKey(idempotencyKey))) {
-      throw new AppError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters');
+      throw new AppError('invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters');
     }
     const body = await readBody(req, res, ['json'], options.maxEventBytes);
     const input = parsePublishBody(body.value, body.kind === 'json' ? body.text : undefined);

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import type { Access, ReadGrant } from '../access/access';
 import { BrokerUnavailableError } from '../errors';
+import { answeredAsHead } from '../http/head';
 import type { ChannelRequest, Hub } from '../hub/hub';
 import type { Metrics } from '../metrics';
 import type { PresenceTracker } from '../presence/tracker';
@@ -39,6 +40,7 @@ export async function serveStream(
   try {
     // Authorized at connect time, once; a ticket lookup during an outage refuses like the hub does.
     grant = await options.access.authorizeRead(ctx, names);
+    if (answeredAsHead(ctx)) return;
     await options.hub.connect({ channels, multi, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError)) throw error;

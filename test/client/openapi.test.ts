@@ -7,7 +7,7 @@ import { createApp } from '../../src/app';
 import { MemoryBroker } from '../../src/broker/memory-broker';
 import { Metrics } from '../../src/metrics';
 import type { PresenceTracker } from '../../src/presence/tracker';
-import { wireApp } from '../../src/server';
+import { wireApp } from '../../src/http/wire-app';
 import { testConfig } from '../helpers/test-server';
 
 interface Operation {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import { AppError } from '../errors';
 
@@ -9,40 +9,40 @@ import { AppError } from '../errors';
  */
 export const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
 
-/** Past the body deadline, a route that answers 408 gets this long before the socket is cut. */
+/** Past the body deadline, a connection still sending an unread body gets this long before it is cut. */
 const CUT_GRACE_MS = 1000;
 
-/** When each request's body must have arrived completely (set by guardRequestBodies). */
+/** When each request's body must have arrived completely (set by setBodyDeadline at dispatch). */
 const bodyDeadlines = new WeakMap<IncomingMessage, number>();
 
 /**
- * Gives every request body a deadline of `timeoutMs` from the request's arrival, on every route:
- * readBody answers 408 `request_timeout` at the deadline, and a connection whose body is still
- * incomplete `CUT_GRACE_MS` later (a route that never read it) is destroyed. Requests without a
- * body (every stream) are not affected. Also reads and discards the rest of an unread body after
- * the answer, up to DISCARD_LIMIT_BYTES.
+ * Gives the request's body, if it has one, a deadline `timeoutMs` from now: readBody answers 408
+ * `request_timeout` past it. Called once per request where it is dispatched (the request
+ * listener), so every route's body has it whenever and however it is read. Only a time is
+ * stored: a timer is started only when a read has to wait for the body (a small body has
+ * usually arrived with the headers). After the answer the rest of an unread body is read and
+ * discarded, up to DISCARD_LIMIT_BYTES and the deadline (plus a grace), then the connection is
+ * cut. Requests without a body (every stream) are not affected.
  */
-export function guardRequestBodies(server: Server, timeoutMs: number): void {
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.complete || !hasBody(req)) return;
-    bodyDeadlines.set(req, Date.now() + timeoutMs);
-    const cut = setTimeout(() => {
-      if (!req.complete) req.socket.destroy();
-    }, timeoutMs + CUT_GRACE_MS);
+export function setBodyDeadline(req: IncomingMessage, res: ServerResponse, timeoutMs: number): void {
+  if (!hasBody(req)) return;
+  const deadline = Date.now() + timeoutMs;
+  bodyDeadlines.set(req, deadline);
+  res.once('finish', () => {
+    if (req.complete || req.destroyed) return;
+    let discarded = 0;
+    const cut = setTimeout(() => req.socket.destroy(), Math.max(0, deadline - Date.now()) + CUT_GRACE_MS);
     cut.unref();
-    req.once('end', () => clearTimeout(cut));
-    req.once('close', () => clearTimeout(cut));
-    res.once('finish', () => {
-      if (req.complete || req.destroyed) return;
-      let discarded = 0;
-      req.on('data', (chunk: Buffer) => {
-        discarded += chunk.length;
-        if (discarded > DISCARD_LIMIT_BYTES) req.socket.destroy();
-      });
-      // raw-body pauses a body it stopped reading at the limit; without this the client would
-      // block writing and never read the 413.
-      req.resume();
+    const stop = (): void => clearTimeout(cut);
+    req.once('end', stop);
+    req.once('close', stop);
+    req.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > DISCARD_LIMIT_BYTES) req.socket.destroy();
     });
+    // raw-body pauses a body it stopped reading at the limit; without this the client would
+    // block writing and never read the 413.
+    req.resume();
   });
 }
 
@@ -70,25 +70,25 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, accept
   const kind = accepted.find((candidate) => mediaType === (candidate === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
   if (!kind) {
     const allowed = accepted.map((candidate) => (candidate === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'));
-    throw new AppError(415, 'unsupported_media_type', `Content-Type must be ${allowed.join(' or ')}`);
+    throw new AppError('unsupported_media_type', `Content-Type must be ${allowed.join(' or ')}`);
   }
   const raw = await readRaw(req, res, limitBytes);
   let text: string;
   try {
     text = utf8.decode(raw);
   } catch {
-    throw new AppError(400, kind === 'json' ? 'invalid_json' : 'invalid_body', 'the body is not valid UTF-8');
+    throw new AppError(kind === 'json' ? 'invalid_json' : 'invalid_body', 'the body is not valid UTF-8');
   }
   if (kind === 'form') return { kind, value: new URLSearchParams(text) };
   try {
     return { kind, value: JSON.parse(text) as unknown, text };
   } catch {
-    throw new AppError(400, 'invalid_json', 'the body is not valid JSON');
+    throw new AppError('invalid_json', 'the body is not valid JSON');
   }
 }
 
 /** The Content-Type without parameters, lower-cased ('' without one). */
-export function declaredMediaType(req: IncomingMessage): string {
+function declaredMediaType(req: IncomingMessage): string {
   const type = req.headers['content-type'];
   return type === undefined ? '' : (type.split(';')[0] as string).trim().toLowerCase();
 }
@@ -106,12 +106,18 @@ async function readRaw(req: IncomingMessage, res: ServerResponse, limitBytes: nu
     await discardRest(req, res, deadline);
     throw payloadTooLarge(limitBytes);
   }
+  // The whole body is buffered already (the common case: it came with the headers): take it
+  // as it is, without a read's listeners, promise and timer.
+  if (req.complete && req.readableFlowing === null) {
+    if (req.readableLength > limitBytes) throw payloadTooLarge(limitBytes);
+    return (req.read() as Buffer | null) ?? Buffer.alloc(0);
+  }
   let timer: NodeJS.Timeout | undefined;
   try {
     const reading = getRawBody(req, { limit: limitBytes, length: declared });
     if (deadline === undefined) return await reading;
     const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new AppError(408, 'request_timeout', 'the request body did not arrive in time (BODY_TIMEOUT_MS)')), deadline - Date.now());
+      timer = setTimeout(() => reject(requestTimeout()), Math.max(0, deadline - Date.now()));
     });
     // The abandoned read ends with the connection (closed after the 408, see below).
     reading.catch(() => undefined);
@@ -127,11 +133,15 @@ async function readRaw(req: IncomingMessage, res: ServerResponse, limitBytes: nu
       await discardRest(req, res, deadline);
       throw payloadTooLarge(limitBytes);
     }
-    if (type === 'request.aborted') throw new AppError(400, 'request_aborted', 'the client aborted the request');
-    throw new AppError(400, 'invalid_body', 'the request body could not be read');
+    if (type === 'request.aborted') throw new AppError('request_aborted', 'the client aborted the request');
+    throw new AppError('invalid_body', 'the request body could not be read');
   } finally {
     clearTimeout(timer);
   }
+}
+
+function requestTimeout(): AppError {
+  return new AppError('request_timeout', 'the request body did not arrive in time (BODY_TIMEOUT_MS)');
 }
 
 /**
@@ -175,5 +185,5 @@ function discardRest(req: IncomingMessage, res: ServerResponse, deadline: number
 }
 
 function payloadTooLarge(limitBytes: number): AppError {
-  return new AppError(413, 'payload_too_large', `the body is larger than MAX_EVENT_BYTES (${limitBytes} bytes)`);
+  return new AppError('payload_too_large', `the body is larger than MAX_EVENT_BYTES (${limitBytes} bytes)`);
 }

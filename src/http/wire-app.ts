@@ -1,0 +1,51 @@
+import type { RequestListener } from 'node:http';
+import { join } from 'node:path';
+import type Koa from 'koa';
+import type { Logger } from 'pino';
+import { Access } from '../access/access';
+import { createApp } from '../app';
+import type { Broker } from '../broker/broker';
+import type { Config } from '../config';
+import { Hub } from '../hub/hub';
+import type { Metrics } from '../metrics';
+import { PresenceTracker } from '../presence/tracker';
+import { trackedChannels } from '../presence/tracked-channels';
+import { createRequestListener } from '../request-listener';
+
+/** What wireApp builds: the parts server.ts starts and stops, and the listener it serves with. */
+export interface WiredApp {
+  readonly hub: Hub;
+  readonly presence: PresenceTracker;
+  readonly app: Koa;
+  /** The one request listener (src/request-listener.ts): body deadlines, the fast publish path, Koa. */
+  readonly listener: RequestListener;
+}
+
+/**
+ * The hub, presence tracker, Koa app and the request listener that serves publishes itself and
+ * hands the rest to the app, on a broker, wired; nothing listens yet. The caller closes the hub
+ * and the tracker.
+ */
+export function wireApp(config: Config, broker: Broker, metrics: Metrics, logger: Logger): WiredApp {
+  const hub = new Hub({ ...config, broker, metrics, logger });
+  const presence = new PresenceTracker({
+    broker,
+    isTracked: trackedChannels(config.presenceChannels),
+    refreshMs: config.presenceRefreshMs,
+    metrics,
+    logger,
+    broadcast: (channel, frame) => hub.broadcast(channel, frame),
+  });
+  const access = new Access({ ...config, broker });
+  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', '..', 'views') });
+  const listener = createRequestListener(app, {
+    broker,
+    metrics,
+    access,
+    maxEventBytes: config.maxEventBytes,
+    logger,
+    corsOrigins: config.corsOrigins,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+  });
+  return { hub, presence, app, listener };
+}

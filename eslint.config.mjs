@@ -1,11 +1,13 @@
 import eslint from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'client/dist/', 'node_modules/', 'coverage/', 'test-output/', 'bench/results/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/', 'client/dist/', 'node_modules/', 'coverage/', 'test-output/', 'bench/results/'] },
   eslint.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
   {
+    files: ['**/*.ts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -21,5 +23,23 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',
     },
+  },
+  // The shipped JavaScript: the chat page's classic scripts run in browsers; the benchmark,
+  // build scripts and configs in Node (CommonJS unless .mjs).
+  {
+    files: ['views/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+  },
+  {
+    files: ['bench/**/*.js', 'scripts/**/*.js', '*.js', '*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
+  },
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.node } },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    rules: { 'no-control-regex': 'off' },
   },
 );

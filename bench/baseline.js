@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The practical floor for Node: a bare node:http SSE server with the hub's routes, wire format
-// and Redis layout, and nothing else (no framework, no metrics, no stream layers). One ioredis
-// command connection, one subscriber, and literally the hub's publish.lua. Each live event is
-// encoded once into a Buffer that is written to every response.
+// The baseline: a bare node:http SSE server with the hub's routes, wire format and Redis layout,
+// and nothing else (no framework, no metrics, no stream layers). One ioredis command connection,
+// one subscriber, and literally the hub's publish.lua. Each live event is encoded once into a
+// Buffer that is written to every response. (The floor, the least a Node SSE server over Redis
+// can do, is floor.js: no Lua, no history.)
 // `GET /streams?channel=a&channel=b…` (shared/API.md) is the same writer for several channels:
 // live only, each event's `event:`/`data:` envelope encoded once and shared, and per stream only
 // its cursor line (`id: a=1,b=2`, names in byte order), one cork per write.

@@ -3,8 +3,8 @@
 // Who is online in the chat: the count in the top bar opens the list. Loaded from
 // GET /channels/chat/presence whenever the stream (re)opens, then kept current by the stream's
 // hub.join / hub.leave events. Names are only ever placed with textContent.
-// app.js uses it through window.ChatPresence: attach(source) on each new EventSource (or, with
-// another client, reload() on each connect and joined(data) / left(data) per signal), and
+// app.js uses it through window.ChatPresence: reload() on each (re)connect of its stream,
+// joined(data) / left(data) with each hub.join / hub.leave signal's data text, and
 // setOwnName(name) when the chat name changes.
 (() => {
   const PRESENCE_URL = '/channels/chat/presence';
@@ -129,13 +129,7 @@
   });
 
   window.ChatPresence = {
-    /** Follows joins and leaves on an EventSource, and reloads the list each time it opens. */
-    attach(source) {
-      source.addEventListener('open', () => void load());
-      source.addEventListener('hub.join', (event) => onSignal('join', event.data));
-      source.addEventListener('hub.leave', (event) => onSignal('leave', event.data));
-    },
-    // The same for any other client: call on each (re)connect, and with each signal's data text.
+    // Call on each (re)connect, and with each signal's data text.
     reload: () => void load(),
     joined: (dataText) => onSignal('join', dataText),
     left: (dataText) => onSignal('leave', dataText),

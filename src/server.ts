@@ -73,7 +73,7 @@ export function wireApp(
     logger,
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
-  const access = new Access({ ...config, broker });
+  const access = new Access({ ...config, broker, logger });
   const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', 'views') });
   const listener = createRequestListener(app, { broker, metrics, access, maxEventBytes: config.maxEventBytes, logger, corsOrigins: config.corsOrigins });
   return { hub, presence, app, listener };

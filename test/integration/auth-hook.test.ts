@@ -177,7 +177,8 @@ describe('a token, ticket or cookie token comes before the hook', () => {
 
   it('refuses an invalid token, cookie token or ticket with 401 and never passes it to the hook', async () => {
     const expired = await signToken(key, { subscribe: ['**'] }, { expiresInS: -60 });
-    for (const headers of [{ Authorization: `Bearer ${expired}` }, { Authorization: 'Basic abc' }, { Cookie: `sid=x; ssehub_token=${expired}` }]) {
+    const refused: Array<Record<string, string>> = [{ Authorization: `Bearer ${expired}` }, { Authorization: 'Basic abc' }, { Cookie: `sid=x; ssehub_token=${expired}` }];
+    for (const headers of refused) {
       expect(await read(`${server.url}/channels/room.a/events`, headers)).toMatchObject({ status: 401, code: 'unauthorized' });
     }
     expect(await read(`${server.url}/channels/room.a/stream?ticket=unknown`, SESSION)).toMatchObject({ status: 401, code: 'unauthorized' });

@@ -33,6 +33,8 @@ type FailureKind = 'status' | 'malformed' | 'timeout' | 'unreachable';
 
 const DEFAULT_CAPACITY = 10_000;
 const LOG_INTERVAL_MS = 60_000;
+// A grant is at most 64 patterns and 1 KB of info: anything near this is not an answer.
+const MAX_ANSWER_BYTES = 65_536;
 
 /**
  * The application's authorization endpoint (API.md, "Authorizing through the application"):
@@ -79,7 +81,7 @@ export class AuthHook {
 
   private async call(body: { channels: string[]; headers: Record<string, string> }): Promise<HookVerdict> {
     let response: Response;
-    let text: string;
+    let text: string | null;
     try {
       response = await fetch(this.options.url, {
         method: 'POST',
@@ -88,13 +90,14 @@ export class AuthHook {
         redirect: 'error',
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      text = await response.text();
+      text = await readCapped(response);
     } catch (error) {
       const timedOut = (error as { name?: unknown }).name === 'TimeoutError';
       throw this.fail(timedOut ? 'timeout' : 'unreachable', timedOut ? `no answer within ${this.options.timeoutMs} ms` : describeCause(error));
     }
     if (response.status === 401 || response.status === 403) return { kind: 'refused', status: response.status };
     if (response.status !== 200) throw this.fail('status', `it answered HTTP ${response.status}`);
+    if (text === null) throw this.fail('malformed', `the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
     try {
       return { kind: 'grant', grant: parseHookAnswer(text) };
     } catch (error) {
@@ -129,4 +132,24 @@ export class AuthHook {
 function describeCause(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown } }).cause;
   return typeof cause?.code === 'string' ? `unreachable (${cause.code})` : 'unreachable';
+}
+
+/** The body as text, or null past MAX_ANSWER_BYTES (read no further: a runaway answer is not buffered). */
+async function readCapped(response: Response): Promise<string | null> {
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  // Node types the body loosely; fetch always yields bytes.
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -95,6 +95,7 @@ describe('authorizing reads through AUTH_HOOK_URL (no JWT key)', () => {
     ['an answer without subscribe', () => ({ status: 200, body: { sub: 'alice' } })],
     ['a malformed pattern', () => ({ status: 200, body: { subscribe: ['room.*x'] } })],
     ['an expiresAt that is not a time', () => ({ status: 200, body: { subscribe: ['**'], expiresAt: 'soon' } })],
+    ['an answer over 64 KB', () => ({ status: 200, body: { subscribe: ['**'], info: {}, padding: 'x'.repeat(70_000) } })],
     ['no answer within AUTH_HOOK_TIMEOUT_MS', () => 'hang' as const],
   ])('answers %s from the hook with 503 auth_unavailable (history, presence) and the busy answer (streams)', async (_kind, reply) => {
     hook.reply = reply;

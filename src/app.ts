@@ -107,7 +107,7 @@ export function createApp(deps: AppDependencies): Koa {
     maxStreamChannels: config.maxStreamChannels,
   });
   ticketRoutes(router, access);
-  chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
+  chatRoutes(router, { broker, metrics, access, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   clientAssetRoutes(router);
   app.use(router.routes());
   app.use(router.allowedMethods());

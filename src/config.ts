@@ -49,6 +49,14 @@ export interface Config {
   readonly ticketTtlS: number;
   /** PRESENCE_CHANNELS: channels whose subscribers are tracked (`chat` always is). */
   readonly presenceChannels: PatternList;
+  /** AUTH_HOOK_URL: the application's endpoint that authorizes reads carrying no token; undefined = none. */
+  readonly authHookUrl: string | undefined;
+  /** AUTH_HOOK_HEADERS: the request headers forwarded to the hook, lower-case (default `cookie`). */
+  readonly authHookHeaders: readonly string[];
+  /** AUTH_HOOK_TIMEOUT_MS: the longest wait for the hook's answer. */
+  readonly authHookTimeoutMs: number;
+  /** AUTH_HOOK_CACHE_S: how long a hook's answer is reused (never past its expiresAt); 0 = not reused. */
+  readonly authHookCacheS: number;
   /** PRESENCE_REFRESH_MS: how often each process renews its presence entries; they expire after 3 times this. */
   readonly presenceRefreshMs: number;
 }
@@ -151,12 +159,12 @@ function jwtKey(env: Env): JwtKey | undefined {
 }
 
 // Unlike other lists, an empty PUBLIC_CHANNELS means something: no channel is public.
-function publicChannels(env: Env, keyed: boolean): PatternList {
+function publicChannels(env: Env, protectable: boolean): PatternList {
   const value = env.PUBLIC_CHANNELS;
   if (value === undefined) return PatternList.compile(['**']);
-  // Without a key every channel is public; a narrower list would only look like protection.
-  if (!keyed && value.trim() !== '**') {
-    throw new ConfigError('PUBLIC_CHANNELS needs JWT_SECRET or JWT_PUBLIC_KEY: without a key every channel is public');
+  // Without a key or a hook every channel is public; a narrower list would only look like protection.
+  if (!protectable && value.trim() !== '**') {
+    throw new ConfigError('PUBLIC_CHANNELS needs JWT_SECRET, JWT_PUBLIC_KEY or AUTH_HOOK_URL: without a key or a hook every channel is public');
   }
   try {
     return PatternList.compile(list(env, 'PUBLIC_CHANNELS'));
@@ -164,6 +172,29 @@ function publicChannels(env: Env, keyed: boolean): PatternList {
     if (error instanceof PatternError) throw new ConfigError(`PUBLIC_CHANNELS: ${error.message}`);
     throw error;
   }
+}
+
+function authHookUrl(env: Env): string | undefined {
+  const value = env.AUTH_HOOK_URL;
+  if (value === undefined || value === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail('AUTH_HOOK_URL', value, 'an http:// or https:// URL');
+  return value;
+}
+
+// RFC 9110 field names: one or more token characters.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function authHookHeaders(env: Env): string[] {
+  if (env.AUTH_HOOK_HEADERS === undefined) return ['cookie'];
+  const names = list(env, 'AUTH_HOOK_HEADERS');
+  for (const name of names) if (!HEADER_NAME.test(name)) fail('AUTH_HOOK_HEADERS', env.AUTH_HOOK_HEADERS, 'comma-separated header names such as cookie,x-session');
+  return [...new Set(names.map((name) => name.toLowerCase()))];
 }
 
 function keyedOnly(env: Env, name: string, keyed: boolean): string | undefined {
@@ -193,6 +224,7 @@ export function readConfig(env: Env): Config {
   if (trustProxy !== 'true' && trustProxy !== 'false') fail('TRUST_PROXY', trustProxy, 'true or false');
 
   const key = jwtKey(env);
+  const hookUrl = authHookUrl(env);
 
   return Object.freeze({
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -219,12 +251,16 @@ export function readConfig(env: Env): Config {
     workers: integer(env, 'WORKERS', 1, 1, 256),
     historyTtlS: integer(env, 'HISTORY_TTL_S', 604_800, 0, 10 * 365 * 86_400),
     bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_MS', 10_000, 1, 3_600_000),
-    publicChannels: publicChannels(env, key !== undefined),
+    publicChannels: publicChannels(env, key !== undefined || hookUrl !== undefined),
     jwtKey: key,
     jwtIssuer: keyedOnly(env, 'JWT_ISSUER', key !== undefined),
     jwtAudience: keyedOnly(env, 'JWT_AUDIENCE', key !== undefined),
     ticketTtlS: integer(env, 'TICKET_TTL_S', 300, 1, 86_400),
     presenceChannels: presenceChannels(env),
+    authHookUrl: hookUrl,
+    authHookHeaders: Object.freeze(authHookHeaders(env)),
+    authHookTimeoutMs: integer(env, 'AUTH_HOOK_TIMEOUT_MS', 3000, 1, 60_000),
+    authHookCacheS: integer(env, 'AUTH_HOOK_CACHE_S', 30, 0, 86_400),
     // At most 15 s: a dead process's entries expire after 3 ticks (45 s) and a survivor's next
     // tick announces the leave, so it is out within the 60 s API.md promises.
     presenceRefreshMs: integer(env, 'PRESENCE_REFRESH_MS', 15_000, 50, 15_000),

@@ -1,9 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
+import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker';
 import { AppError } from '../errors';
-import { bearerCredential, readCredential, type Credential } from './credentials';
+import type { StreamIdentity } from '../presence/tracker';
+import { AuthHook } from './auth-hook';
+import { bearerCredential, cookieCredential, readCredential, type Credential } from './credentials';
 import type { JwtKey } from './jwt-key';
+import { assertSameSiteRead } from './origin';
 import type { PatternList } from './patterns';
 import { Tickets } from './tickets';
 import { InvalidTokenError, TokenVerifier, type AccessToken } from './tokens';
@@ -34,9 +38,26 @@ export interface AccessOptions {
   readonly publicChannels: PatternList;
   readonly ticketTtlS: number;
   readonly publishToken: string | undefined;
+  /** Origins allowed to read with the cookie or through the hook besides the request's own. */
+  readonly corsOrigins?: readonly string[];
+  /** AUTH_HOOK_URL; undefined = no hook. The other AUTH_HOOK_* settings come with it. */
+  readonly authHookUrl?: string | undefined;
+  readonly authHookHeaders?: readonly string[];
+  readonly authHookTimeoutMs?: number;
+  readonly authHookCacheS?: number;
+  /** Where the hook's failures are reported (rate-limited); required with a hook. */
+  readonly logger?: Logger;
 }
 
 const ANONYMOUS: ReadGrant = Object.freeze({ expiresAtMs: null, sub: null, info: null });
+
+/**
+ * Who a stream counts as in presence: the credential's `sub` and `info`; on `chat` the session's
+ * name only when no credential gave a `sub` (a `sub` always wins over a name its holder picked).
+ */
+export function presenceIdentity(grant: ReadGrant, chatName: string | null): StreamIdentity {
+  return { sub: grant.sub, info: grant.info, chatName: grant.sub === null ? chatName : null };
+}
 
 /**
  * Who may read and publish (API.md, "Who may read and publish"). Every check runs once per
@@ -49,6 +70,8 @@ export class Access {
   private readonly tickets: Tickets;
   private readonly publishTokenDigest: Buffer | undefined;
   private readonly publicChannels: PatternList;
+  private readonly hook: AuthHook | undefined;
+  private readonly corsOrigins: ReadonlySet<string>;
 
   constructor(options: AccessOptions) {
     this.verifier =
@@ -58,28 +81,58 @@ export class Access {
     this.tickets = new Tickets(options.broker, options.ticketTtlS * 1000);
     this.publishTokenDigest = options.publishToken === undefined ? undefined : digest(options.publishToken);
     this.publicChannels = options.publicChannels;
+    this.corsOrigins = new Set(options.corsOrigins ?? []);
+    if (options.authHookUrl !== undefined && options.logger === undefined) throw new Error('Access: a hook needs a logger');
+    this.hook =
+      options.authHookUrl === undefined || options.logger === undefined
+        ? undefined
+        : new AuthHook({
+            url: options.authHookUrl,
+            headerNames: options.authHookHeaders ?? ['cookie'],
+            timeoutMs: options.authHookTimeoutMs ?? 3000,
+            cacheS: options.authHookCacheS ?? 30,
+            logger: options.logger,
+          });
   }
 
   /**
    * Authorizes reading every one of `channels` (valid names): public ones need nothing, others a
-   * credential (header, ticket, cookie) granting them. A credential that is present is verified
-   * even when every channel is public, and refused when invalid. Without a key, resolves at once.
-   * Rejects with AppError 401 / 403, or BrokerUnavailableError when a ticket cannot be looked up.
+   * credential (header, ticket, cookie; API.md's precedence) granting them or, without one, the
+   * hook's answer. A credential that is present is verified even when every channel is public,
+   * refused when invalid, and never passed to the hook. A cookie, or a read going to the hook,
+   * from a foreign Origin is 403 `cross_site`. Without a key or a hook, resolves at once.
+   * Rejects with AppError 401 / 403, BrokerUnavailableError when a ticket cannot be looked up,
+   * or AuthUnavailableError when the hook cannot decide.
    */
   async authorizeRead(ctx: Context, channels: readonly string[]): Promise<ReadGrant> {
-    if (this.verifier === undefined) return ANONYMOUS;
-    const credential = readCredential(ctx);
+    if (this.verifier === undefined && this.hook === undefined) return ANONYMOUS;
+    return this.authorizeWith(ctx, readCredential(ctx), channels);
+  }
+
+  /**
+   * Authorizes `POST /post` on `chat` (API.md, "The chat"): anyone when `chat` is public (a present
+   * credential must still be valid, and its `sub` names the author); otherwise a header or cookie
+   * token, or the hook's answer, that may read `chat`. Tickets do not count (they live in URLs).
+   */
+  async authorizeChatPost(ctx: Context, chat: string): Promise<ReadGrant> {
+    if (this.verifier === undefined && this.hook === undefined) return ANONYMOUS;
+    return this.authorizeWith(ctx, bearerCredential(ctx) ?? cookieCredential(ctx), [chat]);
+  }
+
+  private async authorizeWith(ctx: Context, credential: Credential | null, channels: readonly string[]): Promise<ReadGrant> {
+    const privateChannel = channels.find((channel) => !this.publicChannels.matches(channel));
     if (credential === null) {
-      const privateChannel = channels.find((channel) => !this.publicChannels.matches(channel));
-      if (privateChannel !== undefined) throw unauthorized(ctx, `channel "${privateChannel}" is private: it needs an access token`, false);
-      return ANONYMOUS;
+      if (privateChannel === undefined) return ANONYMOUS;
+      if (this.hook === undefined) throw unauthorized(ctx, `channel "${privateChannel}" is private: it needs an access token`, false);
+      return this.askHook(ctx, this.hook, channels.filter((channel) => !this.publicChannels.matches(channel)));
     }
+    if (credential.carrier === 'cookie') assertSameSiteRead(ctx, this.corsOrigins);
     // A publisher's client may send PUBLISH_TOKEN on every request: valid, but it grants no reading.
     if (credential.carrier === 'header' && this.isPublishToken(credential.token)) {
-      const privateChannel = channels.find((channel) => !this.publicChannels.matches(channel));
       if (privateChannel !== undefined) throw new AppError(403, 'forbidden', `PUBLISH_TOKEN does not grant reading channel "${privateChannel}"`);
       return ANONYMOUS;
     }
+    if (this.verifier === undefined) throw unauthorized(ctx, 'access tokens and tickets are not accepted: no JWT key is configured', true);
     const { token, expiresAtMs } = await this.resolve(ctx, this.verifier, credential);
     for (const channel of channels) {
       if (!this.publicChannels.matches(channel) && !token.subscribe.matches(channel, token.sub)) {
@@ -87,6 +140,23 @@ export class Access {
       }
     }
     return { expiresAtMs, sub: token.sub, info: token.info };
+  }
+
+  /** The hook's answer for the private `channels` of a read that carries no credential. */
+  private async askHook(ctx: Context, hook: AuthHook, channels: readonly string[]): Promise<ReadGrant> {
+    // The hook is a cookie flow, with the cookie flow's risk: judged before it is called.
+    assertSameSiteRead(ctx, this.corsOrigins);
+    const verdict = await hook.authorize((name) => ctx.get(name), channels);
+    if (verdict.kind === 'refused') {
+      if (verdict.status === 401) throw unauthorized(ctx, 'the application did not authorize this read', false);
+      throw new AppError(403, 'forbidden', `the application does not grant reading channel "${channels[0] ?? ''}"`);
+    }
+    const { grant } = verdict;
+    if (grant.expiresAtMs !== null && grant.expiresAtMs <= Date.now()) throw unauthorized(ctx, "the application's authorization has expired", false);
+    for (const channel of channels) {
+      if (!grant.subscribe.matches(channel, grant.sub)) throw new AppError(403, 'forbidden', `the application does not grant reading channel "${channel}"`);
+    }
+    return { expiresAtMs: grant.expiresAtMs, sub: grant.sub, info: grant.info };
   }
 
   /**

@@ -39,7 +39,8 @@ function ticketCredential(ctx: Context): Credential | null {
   return value === undefined || value === '' ? null : { carrier: 'ticket', ticket: value };
 }
 
-function cookieCredential(ctx: Context): Credential | null {
+/** The `ssehub_token` cookie's token, or null when absent or empty. */
+export function cookieCredential(ctx: Context): Credential | null {
   // Unsigned: the application sets it and the JWT signs itself (Koa would expect a .sig cookie).
   const token = ctx.cookies.get(TOKEN_COOKIE, { signed: false });
   return token === undefined || token === '' ? null : { carrier: 'cookie', token };

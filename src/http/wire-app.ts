@@ -36,7 +36,7 @@ export function wireApp(config: Config, broker: Broker, metrics: Metrics, logger
     logger,
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
-  const access = new Access({ ...config, broker });
+  const access = new Access({ ...config, broker, logger });
   const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', '..', 'views') });
   const listener = createRequestListener(app, {
     broker,

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { AuthUnavailableError } from '../access/auth-hook';
 import { describeError } from '../errors';
 
 const UNMATCHED: Readonly<Record<number, string>> = { 404: 'not_found', 405: 'method_not_allowed', 501: 'not_implemented' };
@@ -27,7 +28,8 @@ export function errorBoundary(logger: Logger): Middleware {
         return;
       }
       const { status, code, message } = describeError(error);
-      if (status >= 500) logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+      // The hook's failures are logged by the hook itself, once per kind per minute.
+      if (status >= 500 && !(error instanceof AuthUnavailableError)) logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = status;
       ctx.body = { error: { code, message } };
     }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
+import type { Access } from '../access/access';
 import type { Broker } from '../broker/broker';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
@@ -10,6 +11,8 @@ import { readBody } from '../http/read-body';
 export interface ChatRoutesOptions {
   readonly broker: Broker;
   readonly metrics: Metrics;
+  /** Judges `/post` when `chat` is not public; a credential's `sub` names the author. */
+  readonly access: Access;
   readonly maxEventBytes: number;
   readonly viewsDir: string;
 }
@@ -106,7 +109,9 @@ export function chatRoutes(router: Router, options: ChatRoutesOptions): void {
     if (text === undefined) {
       throw new AppError('invalid_message', `message must be 1-${MAX_MESSAGE_CODE_POINTS} characters`);
     }
-    const user = sessionOf(ctx).session?.name ?? 'anonymous';
+    // Nothing is stored unless the poster may read the chat; a credential's sub wins over a picked name.
+    const grant = await options.access.authorizeChatPost(ctx, CHAT_CHANNEL);
+    const user = grant.sub ?? sessionOf(ctx).session?.name ?? 'anonymous';
     const data = { user, text, ts: new Date().toISOString() };
     const stopTimer = options.metrics.publishDuration.startTimer();
     const result = await options.broker.publish({ channel: CHAT_CHANNEL, event: 'message', dataJson: JSON.stringify(data) });

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
-import type { Access, ReadGrant } from '../access/access';
+import { presenceIdentity, type Access, type ReadGrant } from '../access/access';
+import { AuthUnavailableError } from '../access/auth-hook';
 import { BrokerUnavailableError } from '../errors';
 import { answeredAsHead } from '../http/head';
 import type { ChannelRequest, Hub } from '../hub/hub';
@@ -43,7 +44,7 @@ export async function serveStream(
     if (answeredAsHead(ctx)) return;
     await options.hub.connect({ channels, multi, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
   } catch (error) {
-    if (!(error instanceof BrokerUnavailableError)) throw error;
+    if (!(error instanceof BrokerUnavailableError || error instanceof AuthUnavailableError)) throw error;
     refuse(ctx, options);
     return;
   }
@@ -51,7 +52,7 @@ export async function serveStream(
   // stream on no tracked channel registers nothing (open() would skip it anyway): no closure and
   // close listener held for its life.
   if (names.some((name) => options.presence.isTracked(name))) {
-    body.once('close', options.presence.open(names, { sub: grant.sub, info: grant.info, chatName: chatSessionName(ctx) }));
+    body.once('close', options.presence.open(names, presenceIdentity(grant, chatSessionName(ctx))));
   }
   openEventStream(ctx, body);
 }

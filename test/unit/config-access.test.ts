@@ -91,6 +91,16 @@ describe('readConfig: access control variables', () => {
     ['TICKET_TTL_S', { TICKET_TTL_S: '0' }],
     ['TICKET_TTL_S', { TICKET_TTL_S: '5m' }],
     ['TICKET_TTL_S', { TICKET_TTL_S: '86401' }],
+    ['AUTH_HOOK_URL', { AUTH_HOOK_URL: 'not a url' }],
+    ['AUTH_HOOK_URL', { AUTH_HOOK_URL: 'ftp://auth.example/hook' }],
+    ['AUTH_HOOK_URL', { AUTH_HOOK_URL: 'file:///etc/passwd' }],
+    ['AUTH_HOOK_HEADERS', { AUTH_HOOK_URL: 'http://app/auth', AUTH_HOOK_HEADERS: 'cookie,x session' }],
+    ['AUTH_HOOK_HEADERS', { AUTH_HOOK_URL: 'http://app/auth', AUTH_HOOK_HEADERS: 'cookie:' }],
+    ['AUTH_HOOK_TIMEOUT_MS', { AUTH_HOOK_TIMEOUT_MS: '0' }],
+    ['AUTH_HOOK_TIMEOUT_MS', { AUTH_HOOK_TIMEOUT_MS: '3s' }],
+    ['AUTH_HOOK_TIMEOUT_MS', { AUTH_HOOK_TIMEOUT_MS: '60001' }],
+    ['AUTH_HOOK_CACHE_S', { AUTH_HOOK_CACHE_S: '-1' }],
+    ['AUTH_HOOK_CACHE_S', { AUTH_HOOK_CACHE_S: '86401' }],
   ])('refuses a bad %s with one line naming the variable and not echoing a key', (name, env) => {
     const error = configError(env);
     expect(error.message).toContain(name);
@@ -99,6 +109,26 @@ describe('readConfig: access control variables', () => {
       const value = env[variable];
       if (value !== undefined && value.length >= 24) expect(error.message).not.toContain(value.slice(value.length / 2, value.length / 2 + 12));
     }
+  });
+
+  it('defaults to no hook, forwarding the cookie, waiting 3000 ms and reusing answers for 30 s', () => {
+    expect(readConfig({})).toMatchObject({ authHookUrl: undefined, authHookHeaders: ['cookie'], authHookTimeoutMs: 3000, authHookCacheS: 30 });
+  });
+
+  it('reads the AUTH_HOOK_* settings, header names in lower case, duplicates once', () => {
+    const config = readConfig({ AUTH_HOOK_URL: 'https://app.example.com/ssehub/authorize', AUTH_HOOK_HEADERS: 'Cookie, X-Session ,cookie', AUTH_HOOK_TIMEOUT_MS: '250', AUTH_HOOK_CACHE_S: '0' });
+    expect(config).toMatchObject({ authHookUrl: 'https://app.example.com/ssehub/authorize', authHookHeaders: ['cookie', 'x-session'], authHookTimeoutMs: 250, authHookCacheS: 0 });
+  });
+
+  it('accepts PUBLIC_CHANNELS other than ** with a hook and no key: the hook protects the rest', () => {
+    const config = readConfig({ AUTH_HOOK_URL: 'http://127.0.0.1:8080/auth', PUBLIC_CHANNELS: 'chat' });
+    expect(config.jwtKey).toBeUndefined();
+    expect(config.publicChannels.matches('chat')).toBe(true);
+    expect(config.publicChannels.matches('orders')).toBe(false);
+  });
+
+  it('refuses PUBLIC_CHANNELS other than ** without a key or a hook, naming both ways out', () => {
+    expect(configError({ PUBLIC_CHANNELS: 'chat' }).message).toMatch(/JWT_SECRET.*AUTH_HOOK_URL/);
   });
 
   it('accepts PUBLIC_CHANNELS=** without a key (it says what is true anyway)', () => {

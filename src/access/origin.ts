@@ -1,0 +1,18 @@
+import type { Context } from 'koa';
+import { AppError } from '../errors';
+
+/**
+ * Refuses (403 `cross_site`) a read that rides on ambient browser state (the `ssehub_token`
+ * cookie, or the headers forwarded to the hook) when its `Origin` is present and is neither the
+ * request's own origin nor in CORS_ORIGINS: another site could otherwise open an EventSource with
+ * the user's cookie. Without `Origin` (curl, scripts, same-origin GETs of some browsers) it passes.
+ * The own origin is scheme, host and port as the request arrived; behind TRUST_PROXY Koa takes
+ * them from X-Forwarded-Proto / X-Forwarded-Host.
+ */
+export function assertSameSiteRead(ctx: Context, corsOrigins: ReadonlySet<string>): void {
+  const origin = ctx.get('Origin');
+  if (origin === '' || corsOrigins.has(origin)) return;
+  // Koa 3's ctx.origin is the Origin header itself; the request's own origin is built here.
+  if (origin === `${ctx.protocol}://${ctx.host}`) return;
+  throw new AppError(403, 'cross_site', 'a cookie-authorized read from another site is refused (its origin is not in CORS_ORIGINS)');
+}

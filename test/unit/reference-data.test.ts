@@ -66,6 +66,7 @@ const SPECIAL_DEFAULTS: Readonly<Record<string, string>> = {
 /** How the README writes `value` as a default. */
 function rendered(value: unknown): string {
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return 'unset';
+  if (Array.isArray(value)) return `\`${value.join(',')}\``;
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return `(a default of type ${typeof value}: add it to SPECIAL_DEFAULTS)`;
   return `\`${value}\``;
 }

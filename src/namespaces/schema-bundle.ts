@@ -34,7 +34,7 @@ export function readJsonOrYaml(path: string): unknown {
 }
 
 // Keywords whose values are data, not schemas: a `$ref` key inside them is not a reference.
-const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
+export const DATA_KEYWORDS: ReadonlySet<string> = new Set(['const', 'enum', 'default', 'examples', 'example']);
 const REMOTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
 /**

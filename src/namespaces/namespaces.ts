@@ -1,5 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 import { matchesChannel, type ChannelPattern, type PatternList } from '../access/patterns';
+import { ALWAYS_TRACKED_CHANNEL } from '../presence/tracked-channels';
 import type { JsonSchema } from './schema-bundle';
 
 /** A channel list from the environment: a compiled PatternList, or a predicate such as `trackedChannels(…)`. */
@@ -53,7 +54,7 @@ export interface ChannelPolicy {
   readonly historyTtlS: number;
   /** Readable by anyone (still subject to the "every channel is public without a key" rule). */
   readonly public: boolean;
-  /** Subscribers are tracked (presence, hub.join / hub.leave). */
+  /** Subscribers are tracked (presence, hub.join / hub.leave); always for `chat`. */
   readonly presence: boolean;
   /** Largest accepted publish body for this channel, inclusive. */
   readonly maxEventBytes: number;
@@ -130,7 +131,8 @@ export class Namespaces {
       historySize,
       historyTtlS: namespace?.historyTtl ?? defaults.historyTtlS,
       public: namespace?.public ?? matchesPredicate(defaults.publicChannels, channel),
-      presence: namespace?.presence ?? matchesPredicate(defaults.presenceChannels, channel),
+      // API.md: `chat` is always tracked, whatever a namespace says (the chat page shows who is there).
+      presence: channel === ALWAYS_TRACKED_CHANNEL || (namespace?.presence ?? matchesPredicate(defaults.presenceChannels, channel)),
       maxEventBytes: namespace?.maxEventBytes ?? defaults.maxEventBytes,
       ephemeral: historySize === 0,
       strict: namespace?.strict ?? false,

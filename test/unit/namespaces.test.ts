@@ -121,6 +121,20 @@ describe('Namespaces.none', () => {
   });
 });
 
+describe('presence of the chat', () => {
+  it('stays tracked even when a namespace turns presence off for it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssehub-ns-chat-'));
+    try {
+      writeFileSync(join(dir, 'c.json'), JSON.stringify({ namespaces: [{ pattern: '*', presence: false }] }));
+      const namespaces = loadChannelsConfig(join(dir, 'c.json'), { ...defaults, presenceChannels: PatternList.EMPTY });
+      expect(namespaces.policy('chat').presence).toBe(true);
+      expect(namespaces.policy('lobby').presence).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the policy cache', () => {
   it('resolves a channel once and returns the same policy after', () => {
     const namespaces = loadChannelsConfig(FIXTURE, defaults);

@@ -32,13 +32,16 @@ export function doctorPageRoutes(router: Router, viewsDir: string, modulesDir = 
     const file = join(modulesDir, name);
     if (existsSync(file)) files.set(name, readFileSync(file));
   }
-  const serve = (name: string) => (ctx: Context): void => {
+  const serve = (ctx: Context, name: string): void => {
     const content = files.get(name);
-    if (content === undefined) throw new AppError(404, 'not_found', 'the doctor page is not built: run npm run build');
+    if (content === undefined) {
+      const built = BUILT_MODULES.includes(name);
+      throw new AppError(404, 'not_found', built ? 'the doctor page is not built: run npm run build' : 'no such file of the doctor page');
+    }
     ctx.set(PAGE_HEADERS);
     ctx.type = name.endsWith('.html') ? 'text/html; charset=utf-8' : name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
     ctx.body = content;
   };
-  router.get('/doctor', serve('index.html'));
-  for (const name of [...PAGE_FILES.slice(1), ...BUILT_MODULES]) router.get(`/doctor/${name}`, serve(name));
+  router.get('/doctor', (ctx) => serve(ctx, 'index.html'));
+  router.get('/doctor/:file', (ctx) => serve(ctx, ctx.params.file === 'index.html' ? '' : (ctx.params.file ?? '')));
 }

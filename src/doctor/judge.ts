@@ -72,6 +72,8 @@ const SLOW_FIRST_BYTE_MS = 1000;
 const HEARTBEAT_EXPECTED_S = 30;
 
 const FIX = {
+  unreachable:
+    'Nothing answered at this URL: check the URL, DNS, TLS (the certificate must be valid for this host), and that the hub or the proxy in front of it is running and reachable from here.',
   route:
     'The probe did not come from ssehub: check that the proxy forwards /diagnostics/probe to the hub (the same upstream as the stream routes) and that the hub is this version or newer.',
   compression:
@@ -131,7 +133,7 @@ export function anyFailed(results: readonly CheckResult[]): boolean {
 
 function judgeAnswer(probe: ProbeObservation): CheckResult {
   const check = 'answer';
-  if (probe.error !== undefined) return fail(check, `no answer: ${probe.error}`, FIX.route);
+  if (probe.error !== undefined) return fail(check, `no answer: ${probe.error}`, FIX.unreachable);
   const type = probe.headers?.['content-type'] ?? '(none)';
   const saw = `HTTP ${String(probe.status)}, Content-Type ${type}`;
   if (probe.status !== 200 || !/^text\/event-stream\b/i.test(type)) return fail(check, saw, FIX.route);
@@ -212,7 +214,7 @@ function judgeEventSource(observed: { readonly events: number; readonly error?: 
 function judgeIdle(idle: IdleObservation | undefined): CheckResult[] {
   if (idle === undefined) return [];
   const check = 'idle stream';
-  if (idle.error !== undefined && idle.status === undefined) return [fail(check, `could not open a stream: ${idle.error}`, FIX.route)];
+  if (idle.error !== undefined && idle.status === undefined) return [fail(check, `could not open a stream: ${idle.error}`, FIX.unreachable)];
   if (idle.status !== undefined && idle.status !== 200) {
     return [warn(check, `the stream answered HTTP ${idle.status} (is the channel public? see PUBLIC_CHANNELS)`, 'Run the idle check against a hub where a random channel is public, or check the stream route.')];
   }

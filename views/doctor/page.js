@@ -11,9 +11,10 @@ const idleInput = document.getElementById('idle-input');
 const list = document.getElementById('verdicts');
 const summary = document.getElementById('summary');
 
+/** `state`: running, done (all passed or warned), problems (a check failed), failed (could not run). */
 function setState(state, text) {
-  document.body.dataset.state = state;
-  status.dataset.state = state === 'done' ? 'connected' : state === 'failed' ? 'offline' : 'connecting';
+  document.body.dataset.state = state === 'problems' ? 'done' : state;
+  status.dataset.state = state === 'done' ? 'connected' : state === 'running' ? 'connecting' : 'offline';
   statusText.textContent = text;
 }
 
@@ -21,6 +22,13 @@ function element(tag, className, text) {
   const node = document.createElement(tag);
   node.className = className;
   if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Text with `code` spans, as the judge writes its fixes, built from text nodes only. */
+function withCode(tag, className, text) {
+  const node = element(tag, className);
+  text.split('`').forEach((part, index) => node.append(index % 2 === 1 ? element('code', '', part) : document.createTextNode(part)));
   return node;
 }
 
@@ -33,7 +41,7 @@ function show(results) {
       const head = element('div', 'verdict-head');
       head.append(element('span', 'verdict-badge', result.verdict), element('span', 'verdict-check', result.check));
       item.append(head, element('p', 'verdict-saw', result.saw));
-      if (result.fix !== undefined) item.append(element('p', 'verdict-fix', `Fix: ${result.fix}`));
+      if (result.fix !== undefined) item.append(withCode('p', 'verdict-fix', `Fix: ${result.fix}`));
       return item;
     }),
   );
@@ -51,7 +59,8 @@ async function run() {
   try {
     const results = judge(await observe(idleSeconds));
     show(results);
-    setState('done', anyFailed(results) ? 'Problems found' : 'Checked');
+    if (anyFailed(results)) setState('problems', 'Problems found');
+    else setState('done', 'Checked');
   } catch (error) {
     summary.textContent = `The checks could not run: ${error instanceof Error ? error.message : String(error)}`;
     setState('failed', 'Could not check');

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Compiles src/ to dist/ (copying the Lua scripts beside the broker that loads them) and the
-// @ssehub/client package, client/src/ to client/dist/ as ES modules. `--client` builds only the client.
+// @ssehub/client package, client/src/ to client/dist/ as ES modules. `--client` builds only the client;
+// `--doctor` only the doctor's shared modules, emitted as ES modules for the /doctor page.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -31,5 +32,25 @@ function buildClient() {
   fs.renameSync(staging, outDir);
 }
 
-if (!process.argv.includes('--client')) buildServer();
-buildClient();
+// The doctor's judge and stream reader, one source for `ssehub doctor` (CommonJS, above) and the
+// /doctor page (these ES modules). Self-contained files: transpiling each alone is enough.
+function buildDoctorModules() {
+  const ts = require('typescript');
+  const outDir = path.join(root, 'dist', 'browser', 'doctor');
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const name of ['judge', 'probe-reader']) {
+    const source = fs.readFileSync(path.join(root, 'src', 'doctor', `${name}.ts`), 'utf8');
+    const options = { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 };
+    fs.writeFileSync(path.join(outDir, `${name}.js`), ts.transpileModule(source, { compilerOptions: options }).outputText);
+  }
+}
+
+if (process.argv.includes('--doctor')) {
+  buildDoctorModules();
+} else {
+  if (!process.argv.includes('--client')) {
+    buildServer();
+    buildDoctorModules();
+  }
+  buildClient();
+}

@@ -22,6 +22,7 @@ import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
 import { CHAT_PATHS, chatRoutes, isChatStream } from './routes/chat';
 import { clientAssetRoutes } from './routes/client-assets';
+import { diagnosticsRoutes } from './routes/diagnostics';
 import { healthRoutes } from './routes/health';
 import { presenceRoutes } from './routes/presence';
 import type { PresenceTracker } from './presence/tracker';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDependencies): Koa {
   ticketRoutes(router, access);
   chatRoutes(router, { broker, metrics, access, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   clientAssetRoutes(router);
+  diagnosticsRoutes(router, { retryMs: config.retryMs, viewsDir: deps.viewsDir });
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -56,15 +56,18 @@ function nginxBinary(): string {
   throw new Error('nginx is not installed: run `apt-get install nginx-light` (the nginx test does not skip)');
 }
 
-/** Starts nginx in the foreground on a free port and resolves once it proxies `/healthz`. */
-export async function startNginx(upstreamPorts: readonly [number, number]): Promise<NginxProxy> {
+/**
+ * Starts nginx in the foreground on a free port and resolves once it proxies `/healthz`;
+ * `variant` may change the local configuration first (a misconfigured proxy, for the doctor).
+ */
+export async function startNginx(upstreamPorts: readonly [number, number], variant: (conf: string) => string = (conf) => conf): Promise<NginxProxy> {
   const binary = nginxBinary();
   const dir = mkdtempSync(join(tmpdir(), 'ssehub-nginx-'));
   mkdirSync(join(dir, 'logs'));
   const port = await freePort();
   const confFile = join(dir, 'nginx.conf');
   try {
-    writeFileSync(confFile, localNginxConf(upstreamPorts, port, dir));
+    writeFileSync(confFile, variant(localNginxConf(upstreamPorts, port, dir)));
     execFileSync(binary, ['-t', '-q', '-c', confFile, '-p', `${dir}/`, '-g', `pid ${join(dir, 'nginx.pid')};`], { stdio: 'pipe' });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import type { Command } from './command';
 import { runDoctorCommand } from './doctor';
+import { runTypesCommand } from './types';
 
 /**
  * The `ssehub` commands, by name. Each is one line: add a command by importing it and listing it
@@ -7,5 +8,5 @@ import { runDoctorCommand } from './doctor';
  */
 export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   doctor: runDoctorCommand,
-  // ssehub types: `types: runTypesCommand,` (from './types') is added here at merge.
+  types: runTypesCommand,
 });

@@ -58,6 +58,6 @@ export class SseHubClient<M extends object = ChannelMap> {
    * without `after`, the newest `limit` events.
    */
   history(channel: string, options: { after?: string; limit?: number; signal?: AbortSignal } = {}): Promise<HistoryEvent[]> {
-    return this.transport.history(channel, options.after, options.limit ?? 100, options.signal);
+    return this.transport.history(channel, options.after, options.limit ?? 100, options.signal).then((page) => page.events);
   }
 }

@@ -14,8 +14,8 @@ export type ChannelMap = Record<string, Record<string, unknown>>;
 export interface EventItem<C extends string = string, E extends string = string, D = unknown> {
   readonly kind: 'event';
   readonly channel: C;
-  /** The event's id in its channel: a decimal string. */
-  readonly id: string;
+  /** The event's id in its channel: a decimal string; `null` on an ephemeral channel (`history: 0`). */
+  readonly id: string | null;
   readonly event: E;
   readonly data: D;
 }

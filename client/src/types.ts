@@ -4,9 +4,11 @@
  */
 
 /**
- * Payload types by channel, then by event name, for typed `data` without code generation:
- * `SseHubClient<{ 'orders.eu': { created: { sku: string } } }>` (an interface works too). The
- * default types every payload as `unknown`.
+ * Payload types by channel, then by event name: `SseHubClient<{ 'orders.eu': { created: { sku:
+ * string } } }>`, an interface, or the `Events` that `npx ssehub types` writes. Keys may be
+ * template literal types (`` `prices.${string}` ``) for channel patterns. `item.data` is then
+ * typed once `item.channel` and `item.event` are narrowed. The default: any channel, any
+ * event, `unknown` data.
  */
 export type ChannelMap = Record<string, Record<string, unknown>>;
 

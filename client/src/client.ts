@@ -41,7 +41,8 @@ export class SseHubClient<M extends object = ChannelMap> {
   }
 
   /**
-   * Publishes `data` on `channel`; resolves with the event's id once the hub stored it.
+   * Publishes `data` on `channel`; resolves with the event's id once the hub stored it (id
+   * `null` on an ephemeral channel, where the hub stores nothing).
    * Retries network errors, timeouts and 5xx with the same `Idempotency-Key`, so the event is
    * stored once. Rejects with `SseHubError` subclasses carrying `status` and `code`.
    */

@@ -85,6 +85,12 @@ describe('ephemeral channels', () => {
     expect(names(await take(sub, 1))).toEqual(['typing.x#null']);
     expect(sub.cursor).toBe('a=1');
   });
+
+  it('resolves a publish answered 202 (nothing stored) with id null', async () => {
+    hub.onPublish((response, request) => json(response, 202, { channel: 'typing.x', event: (JSON.parse(request.body) as { event: string }).event }));
+    const client = new SseHubClient({ baseUrl: hub.url });
+    expect(await client.publish('typing.x', { who: 'bo' }, { event: 'typing' })).toEqual({ id: null, channel: 'typing.x', event: 'typing', duplicate: false });
+  });
 });
 
 describe('hub.disconnect', () => {

@@ -6,7 +6,8 @@
 // tabs of the chat, ids checked (repeats dropped, holes filled from history), backoff and
 // immediate retry when the browser is back online.
 (() => {
-  const HISTORY_URL = '/channels/chat/events?limit=100';
+  const HISTORY_URL = '/channels/chat/events';
+  const HISTORY_LIMIT = 100;
   const CLIENT_MODULE = '/client/ssehub-client.js';
   /** The online list (views/presence.js), when the page has it. */
   const presence = () => window.ChatPresence;
@@ -214,13 +215,31 @@
     return payload;
   }
 
-  async function loadHistory() {
-    const response = await fetch(HISTORY_URL, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  async function readHistory(query) {
+    const response = await fetch(`${HISTORY_URL}?${query}`, { headers: { Accept: 'application/json' }, cache: 'no-store' });
     if (!response.ok) throw new Error(`history: the server answered ${response.status}`);
-    const { events } = await response.json();
+    const { events, more } = await response.json();
+    return { events: Array.isArray(events) ? events : [], more: more === true };
+  }
+
+  /**
+   * Shows the newest HISTORY_LIMIT messages. An answer may stop early at the hub's
+   * HISTORY_PAGE_BYTES (fewer events than asked, `more` true): then it reads on after the
+   * newest one shown while the hub says more remain, up to the same window; the stream, which
+   * starts from the newest id shown, brings whatever comes after.
+   */
+  async function loadHistory() {
     const wasAtBottom = isScrolledToBottom();
-    for (const event of events) {
-      if (event.event === 'message') showMessage(event.id, event.data);
+    let page = await readHistory(`limit=${HISTORY_LIMIT}`);
+    let read = 0;
+    for (;;) {
+      for (const event of page.events) {
+        if (event.event === 'message') showMessage(event.id, event.data);
+      }
+      read += page.events.length;
+      if (!page.more || page.events.length === 0 || read >= HISTORY_LIMIT) break;
+      const last = page.events[page.events.length - 1].id;
+      page = await readHistory(`after=${encodeURIComponent(last)}&limit=${HISTORY_LIMIT - read}`);
     }
     if (wasAtBottom) scrollToBottom();
   }

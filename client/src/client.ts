@@ -41,7 +41,8 @@ export class SseHubClient<M extends object = ChannelMap> {
   }
 
   /**
-   * Publishes `data` on `channel`; resolves with the event's id once the hub stored it.
+   * Publishes `data` on `channel`; resolves with the event's id once the hub stored it (id
+   * `null` on an ephemeral channel, where the hub stores nothing).
    * Retries network errors, timeouts and 5xx with the same `Idempotency-Key`, so the event is
    * stored once. Rejects with `SseHubError` subclasses carrying `status` and `code`.
    */
@@ -58,6 +59,6 @@ export class SseHubClient<M extends object = ChannelMap> {
    * without `after`, the newest `limit` events.
    */
   history(channel: string, options: { after?: string; limit?: number; signal?: AbortSignal } = {}): Promise<HistoryEvent[]> {
-    return this.transport.history(channel, options.after, options.limit ?? 100, options.signal);
+    return this.transport.history(channel, options.after, options.limit ?? 100, options.signal).then((page) => page.events);
   }
 }

@@ -42,10 +42,22 @@ export class ValidationError extends SseHubError {
   constructor(
     message: string,
     readonly channel: string,
-    readonly id: string,
+    readonly id: string | null,
     readonly issues: ReadonlyArray<{ readonly message: string }>,
   ) {
     super(message, 0, 'invalid_data');
+  }
+}
+
+/**
+ * The hub ended the stream with `hub.disconnect` and `reconnect: false` (code `disconnected`):
+ * the subscription is over; `reason` is the hub's text.
+ */
+export class DisconnectedError extends SseHubError {
+  override readonly name = 'DisconnectedError';
+
+  constructor(readonly reason: string) {
+    super(`disconnected by the hub: ${reason}`, 0, 'disconnected');
   }
 }
 

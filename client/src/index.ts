@@ -22,6 +22,7 @@ export type {
 } from './types.js';
 export {
   AbortedError,
+  DisconnectedError,
   ForbiddenError,
   RequestError,
   SseHubError,

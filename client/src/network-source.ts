@@ -1,4 +1,4 @@
-import { AbortedError } from './errors.js';
+import { AbortedError, DisconnectedError } from './errors.js';
 import { StreamConnection, type EndReason } from './stream-connection.js';
 import type { ItemSource, SequencedItem, SourceContext } from './source.js';
 import { wakeableDelay } from './wake.js';
@@ -17,6 +17,7 @@ export class NetworkSource implements ItemSource {
   private retryHintMs = 0;
   private renewedAfterUnauthorized = false;
   private renewPending = false;
+  private disconnected: DisconnectedError | undefined;
   private everOpened = false;
 
   constructor(private readonly options: SourceContext) {
@@ -26,12 +27,14 @@ export class NetworkSource implements ItemSource {
 
   /**
    * The next non-empty batch of items, in stream order. Rejects with the typed error that ends
-   * the subscription (401 after a renewal, 403, other 4xx), or `AbortedError` once closed.
+   * the subscription (401 after a renewal, 403, other 4xx, `hub.disconnect` without reconnect),
+   * or `AbortedError` once closed.
    */
   async next(): Promise<SequencedItem[]> {
     const { signal } = this.options;
     for (;;) {
       if (signal.aborted) throw new AbortedError('subscription closed');
+      if (this.disconnected !== undefined) throw this.disconnected;
       if (this.renewPending && this.connection !== undefined) this.drop('renew');
       if (this.connection === undefined) {
         await this.connect();
@@ -95,6 +98,15 @@ export class NetworkSource implements ItemSource {
         this.retryHintMs = item.retryMs;
       } else if (item.type === 'reauth') {
         this.renewPending = true;
+      } else if (item.type === 'disconnect') {
+        // The hub ends the stream right after: what came before is passed on, then we stop or
+        // reconnect at once (a revoked credential then meets its 401 and one renewal).
+        if (item.reconnect) this.renewPending = true;
+        else {
+          this.disconnected = new DisconnectedError(item.reason);
+          this.close();
+        }
+        break;
       } else if (item.type !== 'heartbeat') {
         if (!this.primed) this.opened();
         kept.push(item);

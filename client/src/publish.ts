@@ -19,7 +19,8 @@ export interface PublishOptions<E extends string = string> {
 
 /** The hub's answer to a publish. `duplicate`: an earlier attempt with the same key had stored it. */
 export interface PublishResult {
-  readonly id: string;
+  /** The event's id; `null` on an ephemeral channel (`history: 0`, answered 202: nothing stored). */
+  readonly id: string | null;
   readonly channel: string;
   readonly event: string;
   readonly duplicate: boolean;
@@ -31,7 +32,8 @@ const DEFAULT_RETRIES = 5;
 /**
  * Publishes one event with an `Idempotency-Key` that stays the same across retries, so an
  * attempt whose answer was lost and is repeated is stored once (the hub answers the repeat 200
- * with the first id). Throws `SseHubError` subclasses with `status` and `code`.
+ * with the first id; an ephemeral channel keeps nothing, so a retry there may deliver twice).
+ * Throws `SseHubError` subclasses with `status` and `code`.
  */
 export async function publish(transport: Transport, channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
   const key = options.idempotencyKey ?? randomKey();
@@ -79,9 +81,10 @@ async function attemptPublish(transport: Transport, channel: string, body: strin
     );
     if (!response.ok) return await errorFromResponse(response, `publish to ${channel}`);
     const answer = (await response.json()) as unknown;
-    if (!isRecord(answer) || typeof answer.id !== 'string') return new SseHubError('publish: unexpected body', response.status, 'invalid_response');
+    const ephemeral = response.status === 202;
+    if (!isRecord(answer) || (typeof answer.id !== 'string' && !ephemeral)) return new SseHubError('publish: unexpected body', response.status, 'invalid_response');
     return {
-      id: answer.id,
+      id: typeof answer.id === 'string' ? answer.id : null,
       channel: typeof answer.channel === 'string' ? answer.channel : channel,
       event: typeof answer.event === 'string' ? answer.event : 'message',
       duplicate: response.status === 200,

@@ -1,19 +1,20 @@
 import type { Positions } from './cursor.js';
-import type { HistoryEvent } from './transport.js';
+import type { HistoryPage } from './transport.js';
 import type { EventItem, GapItem, PresenceItem } from './types.js';
 import type { WireItem } from './wire.js';
 
 /**
  * One step of a subscription's ordered output: an item to yield, or a silent position update
- * (the stream's starting position). `position` is the channel's position once this is handled.
+ * (the stream's starting position). `position` is the channel's position once this is handled;
+ * `null` for an ephemeral event, whose channel has no position (and no cursor entry).
  */
 export type Delivery =
-  | { readonly item: EventItem | GapItem; readonly position: string }
+  | { readonly item: EventItem | GapItem; readonly position: string | null }
   | { readonly item: PresenceItem; readonly position: undefined }
-  | { readonly item: undefined; readonly channel: string; readonly position: string };
+  | { readonly item: undefined; readonly channel: string; readonly position: string | null };
 
-/** Reads up to `limit` events of `channel` with id > `after` from the hub's history. */
-export type HistoryReader = (channel: string, after: string, limit: number) => Promise<HistoryEvent[]>;
+/** Reads up to `limit` events of `channel` with id > `after` from the hub's history; `more`: newer ones remain. */
+export type HistoryReader = (channel: string, after: string, limit: number) => Promise<HistoryPage>;
 
 /** Largest page the history route serves. */
 export const HISTORY_PAGE_LIMIT = 1000;
@@ -63,18 +64,30 @@ export class Sequencer {
     }
   }
 
-  /** A channel without a position takes the one the stream started from. */
+  /**
+   * A channel without a position takes the one the stream started from. A followed channel
+   * missing from the stream's cursor is ephemeral: any position it had is forgotten (null).
+   */
   private start(positions: Positions): Delivery[] {
     const deliveries: Delivery[] = [];
-    for (const [channel, position] of positions) {
-      if (!this.channels.has(channel) || this.positions.has(channel)) continue;
-      this.positions.set(channel, position);
-      deliveries.push({ item: undefined, channel, position });
+    for (const channel of this.channels) {
+      const position = positions.get(channel);
+      if (position === undefined) {
+        if (this.positions.delete(channel)) deliveries.push({ item: undefined, channel, position: null });
+      } else if (!this.positions.has(channel)) {
+        this.positions.set(channel, position);
+        deliveries.push({ item: undefined, channel, position });
+      }
     }
     return deliveries;
   }
 
   private async acceptEvent(event: Extract<WireItem, { type: 'event' }>): Promise<Delivery[]> {
+    if (event.id === null) {
+      // Ephemeral: nothing to order, fill or resume from; an entry a cursor had is meaningless.
+      this.positions.delete(event.channel);
+      return [{ item: { kind: 'event', channel: event.channel, id: null, event: event.event, data: event.data }, position: null }];
+    }
     const known = this.positions.get(event.channel);
     const id = Number(event.id);
     if (known !== undefined && known !== '0') {
@@ -89,24 +102,28 @@ export class Sequencer {
     return [this.pass(event.channel, event.id, event.event, event.data)];
   }
 
-  /** The events of `channel` after `from` and before `to`, from history; gaps where it has none. */
+  /**
+   * The events of `channel` after `from` and before `to`, from history, page after page while
+   * the hub says `more` (a page may stop early at HISTORY_PAGE_BYTES); gaps where it has none.
+   */
   private async fill(channel: string, from: number, to: number): Promise<Delivery[]> {
     const deliveries: Delivery[] = [];
     let after = from;
     while (after < to - 1) {
       const wanted = Math.min(this.pageLimit, to - 1 - after);
-      const page = (await this.readHistory(channel, String(after), wanted)).filter((event) => {
+      const { events, more } = await this.readHistory(channel, String(after), wanted);
+      const page = events.filter((event) => {
         const id = Number(event.id);
         return id > after && id < to;
       });
-      if (page.length === 0) {
-        deliveries.push(this.gap(channel, String(after), String(to)));
-        break;
-      }
       for (const event of page) {
         if (Number(event.id) > after + 1) deliveries.push(this.gap(channel, String(after), event.id));
         deliveries.push(this.pass(channel, event.id, event.event, event.data));
         after = Number(event.id);
+      }
+      if (after < to - 1 && (page.length === 0 || !more)) {
+        deliveries.push(this.gap(channel, String(after), String(to)));
+        break;
       }
     }
     return deliveries;

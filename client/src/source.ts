@@ -4,8 +4,8 @@ import type { Transport } from './transport.js';
 import type { ConnectionState } from './types.js';
 import type { WireItem } from './wire.js';
 
-/** Items that matter to the ordering; `retry:`, `hub.reauth` and heartbeats stay in the source. */
-export type SequencedItem = Exclude<WireItem, { type: 'retry' } | { type: 'reauth' } | { type: 'heartbeat' }>;
+/** Items that matter to the ordering; `retry:`, `hub.reauth`, `hub.disconnect` and heartbeats stay in the source. */
+export type SequencedItem = Exclude<WireItem, { type: 'retry' } | { type: 'reauth' } | { type: 'disconnect' } | { type: 'heartbeat' }>;
 
 /** Where a subscription's items come from: its own stream, or another tab's (`share: 'tabs'`). */
 export interface ItemSource {

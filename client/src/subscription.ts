@@ -233,12 +233,18 @@ export class Subscription<M extends object = ChannelMap, C extends string = stri
   /** Moves the cursor past `delivery` and returns its item, validated. */
   private async release(delivery: Delivery): Promise<EventItem | GapItem | PresenceItem | undefined> {
     if (delivery.item === undefined) {
-      this.delivered.set(delivery.channel, delivery.position);
+      this.move(delivery.channel, delivery.position);
       return undefined;
     }
     const item = delivery.item.kind === 'event' ? await this.validate(delivery.item) : delivery.item;
-    if (delivery.position !== undefined) this.delivered.set(item.channel, delivery.position);
+    this.move(item.channel, delivery.position);
     return item;
+  }
+
+  /** Null: an ephemeral channel, which keeps no cursor entry; undefined: no change. */
+  private move(channel: string, position: string | null | undefined): void {
+    if (position === null) this.delivered.delete(channel);
+    else if (position !== undefined) this.delivered.set(channel, position);
   }
 
   private async validate(item: EventItem): Promise<EventItem> {

@@ -1,5 +1,5 @@
 import { parseCursor, formatCursor } from './cursor.js';
-import { AbortedError, SseHubError } from './errors.js';
+import { AbortedError, DisconnectedError, SseHubError } from './errors.js';
 import { NetworkSource } from './network-source.js';
 import type { ItemSource, SequencedItem, SourceContext, SourceFactory } from './source.js';
 import type { ConnectionState } from './types.js';
@@ -27,7 +27,7 @@ type BroadcastChannelConstructor = new (name: string) => BroadcastChannelLike;
 type TabMessage =
   | { readonly type: 'items'; readonly items: SequencedItem[] }
   | { readonly type: 'state'; readonly state: ConnectionState }
-  | { readonly type: 'failure'; readonly status: number; readonly code: string; readonly message: string }
+  | { readonly type: 'failure'; readonly status: number; readonly code: string; readonly message: string; readonly reason?: string }
   | { readonly type: 'hello' };
 
 /** Items kept for a tab that does not take them; past it, later events refill from history. */
@@ -100,7 +100,9 @@ class TabSource implements ItemSource {
     }
     if (message.type === 'items') this.take(message.items);
     else if (message.type === 'state') this.setState(message.state);
-    else if (message.type === 'failure') this.fail(new SseHubError(message.message, message.status, message.code));
+    else if (message.type === 'failure') {
+      this.fail(message.reason !== undefined ? new DisconnectedError(message.reason) : new SseHubError(message.message, message.status, message.code));
+    }
   }
 
   private requestLead(): void {
@@ -146,7 +148,8 @@ class TabSource implements ItemSource {
       }
     } catch (error) {
       if (!stop.signal.aborted && error instanceof SseHubError) {
-        this.broadcast.postMessage({ type: 'failure', status: error.status, code: error.code, message: error.message } satisfies TabMessage);
+        const reason = error instanceof DisconnectedError ? error.reason : undefined;
+        this.broadcast.postMessage({ type: 'failure', status: error.status, code: error.code, message: error.message, reason } satisfies TabMessage);
         this.fail(error);
       }
     } finally {
@@ -166,7 +169,9 @@ class TabSource implements ItemSource {
 
   private take(items: SequencedItem[]): void {
     for (const item of items) {
-      if (item.type === 'event') this.seen.set(item.channel, item.id);
+      if (item.type === 'event') {
+        if (item.id !== null) this.seen.set(item.channel, item.id);
+      }
       else if (item.type === 'gap') {
         this.seen.set(item.channel, item.firstAvailableId === null ? '0' : String(Math.max(0, Number(item.firstAvailableId) - 1)));
       }

@@ -25,6 +25,12 @@ export interface HistoryEvent {
   readonly data: unknown;
 }
 
+/** One answer of the history route; `more`: events beyond this page remain (read on from its last id). */
+export interface HistoryPage {
+  readonly events: HistoryEvent[];
+  readonly more: boolean;
+}
+
 /** What a read request carries: headers, or a ticket in the query. */
 export interface ReadAuth {
   readonly headers: Record<string, string>;
@@ -79,11 +85,12 @@ export class Transport {
 
   /**
    * Up to `limit` events of `channel` with id > `after` (without `after`: the newest `limit`),
-   * oldest first. With `timeoutMs`, the whole read (a ticket if one is due, the request, the
+   * oldest first, and whether more remain (a hub without the `more` field counts as `true`, so
+   * a reader asks on until a page is empty). With `timeoutMs`, the whole read (a ticket if one is due, the request, the
    * body) is abandoned after that long with an `SseHubError` of code `timeout`. Throws
    * `SseHubError`.
    */
-  async history(channel: string, after: string | undefined, limit: number, signal?: AbortSignal, timeoutMs?: number): Promise<HistoryEvent[]> {
+  async history(channel: string, after: string | undefined, limit: number, signal?: AbortSignal, timeoutMs?: number): Promise<HistoryPage> {
     const what = `history of ${channel}`;
     const controller = new AbortController();
     const abort = (): void => controller.abort();
@@ -99,7 +106,7 @@ export class Transport {
       if (!response.ok) throw await errorFromResponse(response, what);
       const body = (await response.json()) as unknown;
       if (!isRecord(body) || !Array.isArray(body.events)) throw new SseHubError('history: unexpected body', response.status, 'invalid_response');
-      return body.events.filter(isHistoryEvent);
+      return { events: body.events.filter(isHistoryEvent), more: body.more !== false };
     } catch (error) {
       if (signal?.aborted === true) throw error instanceof AbortedError ? error : new AbortedError(`${what}: aborted`, { cause: error });
       if (controller.signal.aborted) throw new SseHubError(`${what}: timed out after ${timeoutMs} ms`, 0, 'timeout', { cause: error });

@@ -4,9 +4,11 @@
  */
 
 /**
- * Payload types by channel, then by event name, for typed `data` without code generation:
- * `SseHubClient<{ 'orders.eu': { created: { sku: string } } }>` (an interface works too). The
- * default types every payload as `unknown`.
+ * Payload types by channel, then by event name: `SseHubClient<{ 'orders.eu': { created: { sku:
+ * string } } }>`, an interface, or the `Events` that `npx ssehub types` writes. Keys may be
+ * template literal types (`` `prices.${string}` ``) for channel patterns. `item.data` is then
+ * typed once `item.channel` and `item.event` are narrowed. The default: any channel, any
+ * event, `unknown` data.
  */
 export type ChannelMap = Record<string, Record<string, unknown>>;
 
@@ -14,8 +16,8 @@ export type ChannelMap = Record<string, Record<string, unknown>>;
 export interface EventItem<C extends string = string, E extends string = string, D = unknown> {
   readonly kind: 'event';
   readonly channel: C;
-  /** The event's id in its channel: a decimal string. */
-  readonly id: string;
+  /** The event's id in its channel: a decimal string; `null` on an ephemeral channel (`history: 0`). */
+  readonly id: string | null;
   readonly event: E;
   readonly data: D;
 }

@@ -4,7 +4,8 @@ import type { SseMessage } from './sse-parser.js';
 
 /** What a message of a `/streams` response means to a subscription. */
 export type WireItem =
-  | { readonly type: 'event'; readonly channel: string; readonly id: string; readonly event: string; readonly data: unknown }
+  /** `id` null: an event of an ephemeral channel (`history: 0`), which has no position. */
+  | { readonly type: 'event'; readonly channel: string; readonly id: string | null; readonly event: string; readonly data: unknown }
   | { readonly type: 'gap'; readonly channel: string; readonly lastEventId: string | null; readonly firstAvailableId: string | null }
   | {
       readonly type: 'presence';
@@ -15,6 +16,7 @@ export type WireItem =
     }
   | { readonly type: 'positions'; readonly positions: ReadonlyMap<string, string> }
   | { readonly type: 'reauth'; readonly expiresAtMs: number }
+  | { readonly type: 'disconnect'; readonly reason: string; readonly reconnect: boolean }
   | { readonly type: 'retry'; readonly retryMs: number }
   | { readonly type: 'heartbeat' };
 
@@ -46,9 +48,10 @@ function positionsOf(cursor: string): WireItem | undefined {
 
 function envelope(event: string, text: string): WireItem | undefined {
   const value = parseJson(text);
-  if (!isRecord(value) || typeof value.channel !== 'string' || typeof value.id !== 'string' || !('data' in value)) return undefined;
-  if (!isChannelName(value.channel) || !POSITION_PATTERN.test(value.id)) return undefined;
-  return { type: 'event', channel: value.channel, id: value.id, event, data: value.data };
+  if (!isRecord(value) || typeof value.channel !== 'string' || !('data' in value) || !isChannelName(value.channel)) return undefined;
+  const id = value.id === null ? null : idOrNull(value.id);
+  if (id === null && value.id !== null) return undefined;
+  return { type: 'event', channel: value.channel, id, event, data: value.data };
 }
 
 function hubEvent(event: string, data: unknown): WireItem | undefined {
@@ -59,6 +62,9 @@ function hubEvent(event: string, data: unknown): WireItem | undefined {
   if (event === 'hub.reauth' && typeof data.expiresAt === 'string') {
     const expiresAtMs = Date.parse(data.expiresAt);
     return Number.isFinite(expiresAtMs) ? { type: 'reauth', expiresAtMs } : undefined;
+  }
+  if (event === 'hub.disconnect') {
+    return { type: 'disconnect', reason: typeof data.reason === 'string' ? data.reason : '', reconnect: data.reconnect === true };
   }
   if ((event === 'hub.join' || event === 'hub.leave') && typeof data.channel === 'string' && typeof data.sub === 'string') {
     const info = isRecord(data.info) ? data.info : null;

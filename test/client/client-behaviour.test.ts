@@ -119,7 +119,7 @@ describe('@ssehub/client against a scripted hub', () => {
     const attemptsAt = new Map<string, number>();
     try {
       while (!attemptsAt.has('2')) {
-        for (const item of await source.next()) if (item.type === 'event') attemptsAt.set(item.id, backoff.attempts);
+        for (const item of await source.next()) if (item.type === 'event') attemptsAt.set(item.id ?? '', backoff.attempts);
       }
     } finally {
       controller.abort();

@@ -25,6 +25,8 @@ export class ScriptedHub {
   readonly requests: ReceivedRequest[] = [];
   readonly history = new Map<string, Array<{ id: string; event: string; data: unknown }>>();
   readonly openStreams = new Set<ServerResponse>();
+  /** Events per history page, standing for HISTORY_PAGE_BYTES: a longer read stops early with `more`. */
+  historyPageCap = Infinity;
   private readonly scripts: StreamScript[] = [];
   private readonly historyScripts: StreamScript[] = [];
   private postScript: ((response: ServerResponse, request: ReceivedRequest) => void) | undefined;
@@ -130,8 +132,9 @@ export class ScriptedHub {
     } else if (historyMatch && request.method === 'GET') {
       const after = Number(url.searchParams.get('after') ?? '0');
       const limit = Number(url.searchParams.get('limit') ?? '100');
-      const events = (this.history.get(decodeURIComponent(historyMatch[1]!)) ?? []).filter((event) => Number(event.id) > after).slice(0, limit);
-      json(response, 200, { events });
+      const newer = (this.history.get(decodeURIComponent(historyMatch[1]!)) ?? []).filter((event) => Number(event.id) > after);
+      const events = newer.slice(0, Math.min(limit, this.historyPageCap));
+      json(response, 200, { events, more: newer.length > events.length });
     } else if (historyMatch && request.method === 'POST' && this.postScript) {
       this.postScript(response, received);
     } else {
@@ -154,4 +157,14 @@ export function sse(response: ServerResponse, text: string): void {
 /** One `/streams` event block: the cursor id, the name and the envelope. */
 export function envelope(cursor: string, channel: string, id: number, data: unknown, event = 'message'): string {
   return `id: ${cursor}\nevent: ${event}\ndata: ${JSON.stringify({ channel, id: String(id), data })}\n\n`;
+}
+
+/** An ephemeral channel's `/streams` event: no `id:` line, `"id": null` in the envelope. */
+export function ephemeral(channel: string, data: unknown, event = 'message'): string {
+  return `event: ${event}\ndata: ${JSON.stringify({ channel, id: null, data })}\n\n`;
+}
+
+/** `event: hub.disconnect`, without an `id:` line. */
+export function disconnect(reason: string, reconnect: boolean): string {
+  return `event: hub.disconnect\ndata: ${JSON.stringify({ reason, reconnect })}\n\n`;
 }

@@ -1,20 +1,23 @@
 import { Sequencer, type Delivery } from '../../client/src/sequencer.js';
-import type { HistoryEvent } from '../../client/src/transport.js';
+import type { HistoryPage } from '../../client/src/transport.js';
 import type { WireItem } from '../../client/src/wire.js';
 
-/** A channel's retained history, read as the hub's history route serves it. */
-function historyOf(ids: number[]): { read: (channel: string, after: string, limit: number) => Promise<HistoryEvent[]>; calls: string[] } {
+/**
+ * A channel's retained history, read as the hub's history route serves it: at most `limit`
+ * events, and at most `pageCap` (standing for HISTORY_PAGE_BYTES), `more` when newer ones remain.
+ */
+function historyOf(ids: number[], pageCap = Infinity): { read: (channel: string, after: string, limit: number) => Promise<HistoryPage>; calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
     read: (channel, after, limit) => {
       calls.push(`${channel}>${after}#${limit}`);
-      return Promise.resolve(
-        ids
-          .filter((id) => id > Number(after))
-          .slice(0, limit)
-          .map((id) => ({ id: String(id), event: 'message', data: { n: id } })),
-      );
+      const newer = ids.filter((id) => id > Number(after));
+      const page = newer.slice(0, Math.min(limit, pageCap));
+      return Promise.resolve({
+        events: page.map((id) => ({ id: String(id), event: 'message', data: { n: id } })),
+        more: newer.length > page.length,
+      });
     },
   };
 }
@@ -57,6 +60,32 @@ describe('Sequencer', () => {
     expect(out).toEqual(Array.from({ length: 27 }, (_, index) => `a#${index + 4}`));
     expect(history.calls).toEqual(['a>3#10', 'a>13#10', 'a>23#6']);
     expect(sequencer.received.get('a')).toBe('30');
+  });
+
+  it('reads on with after=<last id> while more is true, so a hole over three byte-capped pages is filled', async () => {
+    const history = historyOf(Array.from({ length: 12 }, (_, index) => index + 1), 3);
+    const sequencer = new Sequencer(['a'], new Map([['a', '2']]), history.read);
+    const out = await feed(sequencer, [event('a', 12)]);
+    expect(out).toEqual(Array.from({ length: 10 }, (_, index) => `a#${index + 3}`));
+    expect(history.calls).toEqual(['a>2#9', 'a>5#6', 'a>8#3']);
+  });
+
+  it('ends a hole in a gap, without another read, when a page says no more events remain', async () => {
+    const history = historyOf([4, 5]);
+    const sequencer = new Sequencer(['a'], new Map([['a', '3']]), history.read);
+    expect(await feed(sequencer, [event('a', 9)])).toEqual(['a#4', 'a#5', 'gap a 5->9', 'a#9']);
+    expect(history.calls).toEqual(['a>3#5']);
+  });
+
+  it('passes ephemeral events (id null) as they come: no hole, no history read, no position', async () => {
+    const history = historyOf([]);
+    const sequencer = new Sequencer(['a', 't'], new Map([['a', '3'], ['t', '7']]), history.read);
+    const typing: WireItem = { type: 'event', channel: 't', id: null, event: 'typing', data: { who: 'x' } };
+    const start: WireItem = { type: 'positions', positions: new Map([['a', '3']]) };
+    // The stream's cursor has no entry for an ephemeral channel: the one a saved cursor had goes.
+    expect(await feed(sequencer, [start, typing, event('a', 4), typing])).toEqual(['position t=null', 't#null', 'a#4', 't#null']);
+    expect(history.calls).toEqual([]);
+    expect([...sequencer.received]).toEqual([['a', '4']]);
   });
 
   it('turns only what history cannot fill into a gap item', async () => {

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import ts from 'typescript';
 import { SseHubClient, type EventItem, type GapItem, type SubscriptionItem } from '../../client/src/index.js';
 
 interface Orders {
@@ -31,4 +34,47 @@ describe('typed payloads', () => {
     ];
     expect(typeof publishing).toBe('function');
   });
+});
+
+const FIXTURE = resolve(__dirname, 'fixtures', 'typed-events.ts');
+// A whole program (the client, node's types) is checked twice: slow on a busy machine.
+const COMPILE_TIMEOUT_MS = 120_000;
+const MARKER = /^\s*\/\/ @ts-expect-error\b.*$/;
+
+let previous: ts.Program | undefined;
+
+/**
+ * The fixture's diagnostics as `line: message`, compiled from `text` with the repository's
+ * settings (reusing the last program's other files, which takes most of the time).
+ */
+function diagnosticsOf(text: string): string[] {
+  const config = ts.readConfigFile(join(__dirname, '..', '..', 'tsconfig.json'), (path) => ts.sys.readFile(path));
+  const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, join(__dirname, '..', '..'));
+  const host = ts.createCompilerHost({ ...options, noEmit: true });
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, language, ...rest) =>
+    resolve(name) === FIXTURE ? ts.createSourceFile(name, text, language) : read(name, language, ...rest);
+  const program = ts.createProgram([FIXTURE], { ...options, noEmit: true }, host, previous);
+  previous = program;
+  return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+    const line = diagnostic.file === undefined ? 0 : diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1;
+    return `${line}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`;
+  });
+}
+
+describe('typed events (the Events map that ssehub types writes)', () => {
+  const source = readFileSync(FIXTURE, 'utf8');
+  const lines = source.split('\n');
+  const marked = lines.flatMap((line, index) => (MARKER.test(line) ? [index + 2] : []));
+
+  it('types item.data by channel (template literal patterns included) and event name', () => {
+    expect(marked.length).toBeGreaterThanOrEqual(7);
+    expect(diagnosticsOf(source)).toEqual([]);
+  }, COMPILE_TIMEOUT_MS);
+
+  it('refuses a wrong property, payload or channel: every line after a marker fails to compile without it', () => {
+    const unmarked = lines.map((line) => (MARKER.test(line) ? '' : line)).join('\n');
+    const failing = new Set(diagnosticsOf(unmarked).map((diagnostic) => Number(diagnostic.split(':')[0])));
+    expect([...failing].sort((a, b) => a - b)).toEqual(marked);
+  }, COMPILE_TIMEOUT_MS);
 });

@@ -8,10 +8,9 @@ import type { Logger } from 'pino';
 import { Access } from './access/access';
 import { createApp } from './app';
 import { guardRequestBodies } from './middleware/body';
-import type { Broker } from './broker/broker';
-import { MemoryBroker } from './broker/memory-broker';
-import { RedisBroker } from './broker/redis-broker';
-import { createRedisConnection, describeRedisTarget, usesRedis } from './broker/redis-connection';
+import type { EventBroker } from './broker/broker';
+import { createBroker, type Brokers } from './broker/create-broker';
+import { redisTargetOf } from './broker/redis/target';
 import { readConfig, type Config } from './config';
 import { ConfigError } from './errors';
 import { Hub } from './hub/hub';
@@ -27,31 +26,11 @@ const SHUTDOWN_DEADLINE_MS = 4000;
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
-  readonly broker: Broker;
+  readonly broker: EventBroker;
   readonly hub: Hub;
   readonly presence: PresenceTracker;
   /** Stops accepting, ends open streams, closes the broker. Never rejects. */
   close(): Promise<void>;
-}
-
-async function createBroker(config: Config, logger: Logger): Promise<Broker> {
-  if (!usesRedis(config)) return new MemoryBroker(config.historySize, config.historyTtlS);
-  const broker = new RedisBroker({
-    prefix: config.redisPrefix,
-    historySize: config.historySize,
-    historyTtlS: config.historyTtlS,
-    sharded: config.redisClusterNodes.length > 0,
-    createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
-    description: describeRedisTarget(config),
-    logger,
-  });
-  try {
-    await broker.connect();
-  } catch (error) {
-    await broker.close();
-    throw error;
-  }
-  return broker;
 }
 
 /**
@@ -60,20 +39,22 @@ async function createBroker(config: Config, logger: Logger): Promise<Broker> {
  */
 export function wireApp(
   config: Config,
-  broker: Broker,
+  brokers: Brokers,
   metrics: Metrics,
   logger: Logger,
 ): { hub: Hub; presence: PresenceTracker; app: Koa; listener: RequestListener } {
+  const broker = brokers.events;
   const hub = new Hub({ ...config, broker, metrics, logger });
   const presence = new PresenceTracker({
-    broker,
+    store: brokers.presence,
+    events: broker,
     isTracked: trackedChannels(config.presenceChannels),
     refreshMs: config.presenceRefreshMs,
     metrics,
     logger,
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
-  const access = new Access({ ...config, broker });
+  const access = new Access({ ...config, broker: brokers.tickets });
   const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', 'views') });
   const listener = createRequestListener(app, { broker, metrics, access, maxEventBytes: config.maxEventBytes, logger, corsOrigins: config.corsOrigins });
   return { hub, presence, app, listener };
@@ -82,8 +63,9 @@ export function wireApp(
 /** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
-  const broker = await createBroker(config, logger);
-  const { hub, presence, listener } = wireApp(config, broker, metrics, logger);
+  const brokers = await createBroker({ ...config, redis: redisTargetOf(config), logger });
+  const broker = brokers.events;
+  const { hub, presence, listener } = wireApp(config, brokers, metrics, logger);
   broker.on('down', () => logger.warn('broker unavailable: publishes and history answer 503 until it returns'));
   broker.on('resubscribed', () => {
     metrics.brokerReconnects.inc();
@@ -113,7 +95,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await closed;
       clearInterval(sweep);
       clearTimeout(deadline);
-      await broker.close();
+      await brokers.close();
     })();
     return closing;
   };
@@ -125,7 +107,7 @@ function logStart(config: Config, logger: Logger, running: RunningServer): void 
     { address: running.url, broker: running.broker.description, historySize: config.historySize },
     `ssehub listening on ${running.url} (broker: ${running.broker.description}, history: ${config.historySize} events per channel)`,
   );
-  if (!usesRedis(config)) {
+  if (redisTargetOf(config) === undefined) {
     logger.warn('REDIS_URL is unset: using the in-process broker, which serves this one instance only and keeps history in memory');
   }
   if (config.sessionKeysGenerated) {
@@ -181,7 +163,7 @@ function main(): void {
   let config: Config;
   try {
     config = readConfig(process.env);
-    if (config.workers > 1 && !usesRedis(config)) {
+    if (config.workers > 1 && redisTargetOf(config) === undefined) {
       throw new ConfigError('WORKERS>1 needs REDIS_URL (or Sentinel/Cluster): workers share events through Redis');
     }
   } catch (error) {

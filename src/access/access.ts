@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
-import type { Broker } from '../broker/broker';
+import type { TicketStore } from '../broker/ticket-store';
 import { AppError } from '../errors';
 import { bearerCredential, readCredential, type Credential } from './credentials';
 import type { JwtKey } from './jwt-key';
@@ -26,7 +26,7 @@ export interface ReadGrant {
 }
 
 export interface AccessOptions {
-  readonly broker: Broker;
+  readonly broker: TicketStore;
   /** The access tokens' key; undefined = no access control (every channel public, no tickets). */
   readonly jwtKey: JwtKey | undefined;
   readonly jwtIssuer: string | undefined;

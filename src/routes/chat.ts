@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import type { Broker } from '../broker/broker';
+import type { EventBroker } from '../broker/broker';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import { readBody } from '../middleware/body';
 
 export interface ChatRoutesOptions {
-  readonly broker: Broker;
+  readonly broker: EventBroker;
   readonly metrics: Metrics;
   readonly maxEventBytes: number;
   readonly viewsDir: string;

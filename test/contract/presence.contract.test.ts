@@ -1,24 +1,7 @@
-import pino from 'pino';
-import type { Broker } from '../../src/broker/broker';
-import { MemoryBroker } from '../../src/broker/memory-broker';
-import type { PresenceSignal } from '../../src/broker/presence-types';
-import { RedisBroker } from '../../src/broker/redis-broker';
-import { createRedisConnection, describeRedisTarget } from '../../src/broker/redis-connection';
-import { testConfig, uniquePrefix } from '../helpers/test-server';
-
-/** A RedisBroker as src/server.ts builds it; brokers given the same prefix act as processes of one deployment. */
-async function createRedisBroker(prefix: string): Promise<RedisBroker> {
-  const config = testConfig('redis', { REDIS_PREFIX: prefix });
-  const broker = new RedisBroker({
-    prefix: config.redisPrefix,
-    historySize: config.historySize,
-    createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
-    description: describeRedisTarget(config),
-    logger: pino({ level: 'silent' }),
-  });
-  await broker.connect();
-  return broker;
-}
+import type { Brokers } from '../../src/broker/create-broker';
+import type { PresenceSignal, PresenceStore } from '../../src/broker/presence-store';
+import { uniquePrefix } from '../helpers/test-server';
+import { memoryBrokers, redisBrokers } from './brokers';
 
 /** Records joins and leaves as "join alice" and lets a test await one (no sleeps). */
 class SignalRecorder {
@@ -26,7 +9,7 @@ class SignalRecorder {
   readonly data: string[] = [];
   private waiters: Array<() => void> = [];
 
-  constructor(broker: Broker) {
+  constructor(broker: PresenceStore) {
     broker.onPresence((_channel: string, signal: PresenceSignal, dataJson: string) => {
       this.heard.push(`${signal} ${(JSON.parse(dataJson) as { sub: string }).sub}`);
       this.data.push(dataJson);
@@ -54,18 +37,20 @@ class SignalRecorder {
 const TTL_MS = 60_000;
 
 describe.each([
-  ['MemoryBroker', (): Promise<Broker> => Promise.resolve(new MemoryBroker(100))],
-  ['RedisBroker', (): Promise<Broker> => createRedisBroker(uniquePrefix())],
-])('%s presence', (_name, create) => {
-  let broker: Broker;
+  ['MemoryPresenceStore', (): Promise<Brokers> => memoryBrokers()],
+  ['RedisPresenceStore', (): Promise<Brokers> => redisBrokers()],
+])('%s', (_name, create) => {
+  let stores: Brokers;
+  let broker: PresenceStore;
   beforeEach(async () => {
-    broker = await create();
+    stores = await create();
+    broker = stores.presence;
   });
-  afterEach(() => broker.close());
+  afterEach(() => stores.close());
 
   it('stores counts and infos, announces a first arrival and a last departure on subscribed channels only', async () => {
     const recorder = new SignalRecorder(broker);
-    await broker.subscribe('room');
+    await stores.events.subscribe('room');
     await broker.writePresence(
       [
         { channel: 'room', connections: 3, members: [{ sub: 'alice', connections: 2, infoJson: '{"name":"Alice"}' }] },
@@ -91,7 +76,7 @@ describe.each([
 
   it('treats quoting characters in subs and channels as data', async () => {
     const recorder = new SignalRecorder(broker);
-    await broker.subscribe('a:b');
+    await stores.events.subscribe('a:b');
     const sub = 'he said "hi"\\ \u00e9 :: </script>';
     await broker.writePresence([{ channel: 'a:b', connections: 1, members: [{ sub, connections: 1, infoJson: '{"x":[1,"\\""]}' }] }], TTL_MS);
     await recorder.waitFor(`join ${sub}`);
@@ -100,16 +85,17 @@ describe.each([
   });
 });
 
-describe('RedisBroker presence over several processes', () => {
-  const brokers: RedisBroker[] = [];
+describe('RedisPresenceStore over several processes', () => {
+  const brokers: Brokers[] = [];
   afterEach(async () => {
     await Promise.all(brokers.splice(0).map((broker) => broker.close()));
   });
 
-  async function processes(count: number): Promise<RedisBroker[]> {
+  /** Each process's presence store, with `subscribe` of its event broker beside it. */
+  async function processes(count: number): Promise<Array<PresenceStore & { subscribe(channel: string): Promise<void> }>> {
     const prefix = uniquePrefix();
-    for (let n = 0; n < count; n++) brokers.push(await createRedisBroker(prefix));
-    return brokers;
+    for (let n = 0; n < count; n++) brokers.push(await redisBrokers({ prefix }));
+    return brokers.map((stores) => Object.assign(stores.presence, { subscribe: (channel: string) => stores.events.subscribe(channel) }));
   }
 
   it('joins once when two processes hold a sub, leaves only when both let go, and sums the counts', async () => {

@@ -133,3 +133,73 @@ describe('RedisPresenceStore over several processes', () => {
     await expect(survivor!.readPresence('room')).resolves.toEqual({ connections: 3, members: [{ sub: 'carol', connections: 2, infoJson: '{"v":1}' }] });
   });
 });
+
+describe('RedisPresenceStore after an outage longer than the entries live', () => {
+  const brokers: Brokers[] = [];
+  afterEach(async () => {
+    await Promise.all(brokers.splice(0).map((broker) => broker.close()));
+  });
+
+  it('keeps members that every process still holds: no leave and no second join, neither its own nor another rider-out', async () => {
+    const prefix = uniquePrefix();
+    for (let n = 0; n < 2; n++) brokers.push(await redisBrokers({ prefix }));
+    const [first, second] = brokers as [Brokers, Brokers];
+    const recorder = new SignalRecorder(first.presence);
+    await first.events.subscribe('room');
+    const update = (sub: string, ttl: Partial<{ renewal: boolean; restore: boolean }> = {}) => ({
+      channel: 'room',
+      connections: 1,
+      members: [{ sub, connections: 1, infoJson: '{}' }],
+      complete: true,
+      ...ttl,
+    });
+    await first.presence.writePresence([update('alice')], 50);
+    await second.presence.writePresence([update('bob')], 50);
+    await recorder.waitFor('join bob');
+    // The outage: nobody refreshes until every entry expired.
+    for (;;) {
+      const snapshot = await first.presence.readPresence('room');
+      if (snapshot.members.length === 0) break;
+    }
+    // Each process's first write once Redis is back is a restore; the next ones sweep as usual.
+    await first.presence.writePresence([update('alice', { restore: true })], TTL_MS);
+    await second.presence.writePresence([update('bob', { restore: true })], TTL_MS);
+    await first.presence.writePresence([update('alice', { renewal: true })], TTL_MS);
+    await second.presence.writePresence([{ channel: 'room', connections: 2, members: [{ sub: 'dave', connections: 1, infoJson: '{}' }] }], TTL_MS);
+    await recorder.waitFor('join dave');
+    expect(recorder.heard).toEqual(['join alice', 'join bob', 'join dave']);
+    const members = (await first.presence.readPresence('room')).members.map((member) => member.sub).sort();
+    expect(members).toEqual(['alice', 'bob', 'dave']);
+  });
+});
+
+describe.each([
+  ['MemoryPresenceStore', (): Promise<Brokers> => memoryBrokers({ maxPresenceMembers: 2 })],
+  ['RedisPresenceStore', (): Promise<Brokers> => redisBrokers({ maxPresenceMembers: 2 })],
+])('%s with a member cap of 2', (_name, create) => {
+  let stores: Brokers;
+  beforeEach(async () => {
+    stores = await create();
+  });
+  afterEach(() => stores.close());
+
+  const entry = (sub: string, connections = 1): { sub: string; connections: number; infoJson: string } => ({ sub, connections, infoJson: '{}' });
+
+  it('counts a newcomer past the cap in connections but neither lists nor announces it, until a place frees and a refresh writes it again', async () => {
+    const recorder = new SignalRecorder(stores.presence);
+    await stores.events.subscribe('crowd');
+    await stores.presence.writePresence([{ channel: 'crowd', connections: 3, members: [entry('alice'), entry('bob'), entry('carol')] }], TTL_MS);
+    const full = await stores.presence.readPresence('crowd');
+    expect(full.connections).toBe(3);
+    expect(full.members.map((member) => member.sub).sort()).toEqual(['alice', 'bob']);
+
+    await stores.presence.writePresence([{ channel: 'crowd', connections: 2, members: [entry('bob', 0)] }], TTL_MS);
+    await recorder.waitFor('leave bob');
+    // The next refresh lists everyone this process holds; carol now fits.
+    await stores.presence.writePresence([{ channel: 'crowd', connections: 2, members: [entry('alice'), entry('carol')], renewal: true, complete: true }], TTL_MS);
+    await recorder.waitFor('join carol');
+    expect(recorder.heard).toEqual(['join alice', 'join bob', 'leave bob', 'join carol']);
+    const after = await stores.presence.readPresence('crowd');
+    expect(after.members.map((member) => member.sub).sort()).toEqual(['alice', 'carol']);
+  });
+});

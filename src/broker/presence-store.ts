@@ -25,9 +25,10 @@ export interface PresenceUpdate {
    */
   readonly renewal?: boolean;
   /**
-   * True for the first write after an outage: expired entries of this process are rewritten
-   * without a leave and join, and other processes' expired entries are left for the next write,
-   * so every process that rode the outage out gets one refresh period to write its own back.
+   * True for the first write after an outage: this process's entries are written back without
+   * a leave or join (its streams stayed open; their joins were heard before the outage, even if
+   * the keys expired meanwhile), and other processes' expired entries are left for the next
+   * write, so every process that rode the outage out gets one refresh period to write its own.
    */
   readonly restore?: boolean;
   /**

@@ -44,7 +44,7 @@ describe('the ping watchdog (fake timers, injected clock)', () => {
     jest.advanceTimersByTime(1);
   }
 
-  it('declares a connection lost once a ping goes unanswered past its deadline', async () => {
+  it('declares a connection lost once a ping goes unanswered past its deadline', () => {
     watchdog.tick();
     elapse(1999);
     expect(lost).toEqual([]);

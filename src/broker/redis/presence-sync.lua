@@ -96,7 +96,9 @@ for i = FIRST_MEMBER_ARG, #ARGV, 3 do
     elseif added and redis.call('HINCRBY', KEYS[2], 's:' .. sub, 1) == 1 then
       redis.call('HSET', KEYS[2], 'i:' .. sub, info)
       redis.call('HINCRBY', KEYS[2], 'count', 1)
-      announce('join', sub, info)
+      -- After an outage the keys may have expired: streams open here all along were seen
+      -- joining before it, so restoring them announces nothing.
+      if not restore then announce('join', sub, info) end
     end
   elseif count > 0 then
     -- The channel lists its most: the streams count in 'c:', the sub waits for a free place

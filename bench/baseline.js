@@ -20,9 +20,9 @@ const crypto = require('node:crypto');
 const { Redis } = require('ioredis');
 
 const root = path.join(__dirname, '..');
-const scriptPath = fs.existsSync(path.join(root, 'dist', 'broker', 'publish.lua'))
-  ? path.join(root, 'dist', 'broker', 'publish.lua')
-  : path.join(root, 'src', 'broker', 'publish.lua');
+const scriptPath = fs.existsSync(path.join(root, 'dist', 'broker', 'redis', 'publish.lua'))
+  ? path.join(root, 'dist', 'broker', 'redis', 'publish.lua')
+  : path.join(root, 'src', 'broker', 'redis', 'publish.lua');
 const PUBLISH_LUA = fs.readFileSync(scriptPath, 'utf8');
 const PUBLISH_SHA = crypto.createHash('sha1').update(PUBLISH_LUA).digest('hex');
 

@@ -12,9 +12,9 @@ const tsc = require.resolve('typescript/bin/tsc');
 
 function buildServer() {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  for (const name of fs.readdirSync(path.join(root, 'src', 'broker'))) {
+  for (const name of fs.readdirSync(path.join(root, 'src', 'broker', 'redis'))) {
     if (name.endsWith('.lua')) {
-      fs.copyFileSync(path.join(root, 'src', 'broker', name), path.join(root, 'dist', 'broker', name));
+      fs.copyFileSync(path.join(root, 'src', 'broker', 'redis', name), path.join(root, 'dist', 'broker', 'redis', name));
     }
   }
 }

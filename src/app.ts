@@ -13,7 +13,7 @@ import Koa from 'koa';
 import session from 'koa-session';
 import type { Logger } from 'pino';
 import type { Access } from './access/access';
-import type { Broker } from './broker/broker';
+import type { EventBroker } from './broker/broker';
 import type { Config } from './config';
 import type { Hub } from './hub/hub';
 import type { Metrics } from './metrics';
@@ -31,7 +31,7 @@ import { ticketRoutes } from './routes/tickets';
 
 export interface AppDependencies {
   readonly config: Config;
-  readonly broker: Broker;
+  readonly broker: EventBroker;
   readonly hub: Hub;
   readonly presence: PresenceTracker;
   readonly metrics: Metrics;
@@ -98,7 +98,7 @@ export function createApp(deps: AppDependencies): Koa {
     access,
     logger,
   });
-  presenceRoutes(router, { broker, presence: deps.presence, authorizeRead: (ctx, channels) => access.authorizeRead(ctx, channels) });
+  presenceRoutes(router, { broker: deps.presence.store, presence: deps.presence, authorizeRead: (ctx, channels) => access.authorizeRead(ctx, channels) });
   streamsRoute(router, {
     hub,
     metrics,

@@ -3,10 +3,9 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Broker } from './broker/broker';
-import { MemoryBroker } from './broker/memory-broker';
-import { RedisBroker } from './broker/redis-broker';
-import { createRedisConnection, describeRedisTarget, usesRedis } from './broker/redis-connection';
+import type { EventBroker } from './broker/broker';
+import { createBroker } from './broker/create-broker';
+import { redisTargetOf } from './broker/redis/target';
 import { readConfig, type Config } from './config';
 import { ConfigError } from './errors';
 import type { Hub } from './hub/hub';
@@ -21,38 +20,19 @@ const SHUTDOWN_DEADLINE_MS = 4000;
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
-  readonly broker: Broker;
+  readonly broker: EventBroker;
   readonly hub: Hub;
   readonly presence: PresenceTracker;
   /** Stops accepting, ends open streams, closes the broker. Never rejects. */
   close(): Promise<void>;
 }
 
-async function createBroker(config: Config, logger: Logger): Promise<Broker> {
-  if (!usesRedis(config)) return new MemoryBroker(config.historySize, config.historyTtlS);
-  const broker = new RedisBroker({
-    prefix: config.redisPrefix,
-    historySize: config.historySize,
-    historyTtlS: config.historyTtlS,
-    sharded: config.redisClusterNodes.length > 0,
-    createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
-    description: describeRedisTarget(config),
-    logger,
-  });
-  try {
-    await broker.connect();
-  } catch (error) {
-    await broker.close();
-    throw error;
-  }
-  return broker;
-}
-
 /** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
-  const broker = await createBroker(config, logger);
-  const { hub, presence, listener } = wireApp(config, broker, metrics, logger);
+  const brokers = await createBroker({ ...config, redis: redisTargetOf(config), logger });
+  const broker = brokers.events;
+  const { hub, presence, listener } = wireApp(config, brokers, metrics, logger);
   broker.on('down', () => logger.warn('broker unavailable: publishes and history answer 503 until it returns'));
   broker.on('resubscribed', () => {
     metrics.brokerReconnects.inc();
@@ -81,7 +61,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await closed;
       clearInterval(sweep);
       clearTimeout(deadline);
-      await broker.close();
+      await brokers.close();
     })();
     return closing;
   };
@@ -93,7 +73,7 @@ function logStart(config: Config, logger: Logger, running: RunningServer): void 
     { address: running.url, broker: running.broker.description, historySize: config.historySize },
     `ssehub listening on ${running.url} (broker: ${running.broker.description}, history: ${config.historySize} events per channel)`,
   );
-  if (!usesRedis(config)) {
+  if (redisTargetOf(config) === undefined) {
     logger.warn('REDIS_URL is unset: using the in-process broker, which serves this one instance only and keeps history in memory');
   }
   if (config.sessionKeysGenerated) {
@@ -149,7 +129,7 @@ function main(): void {
   let config: Config;
   try {
     config = readConfig(process.env);
-    if (config.workers > 1 && !usesRedis(config)) {
+    if (config.workers > 1 && redisTargetOf(config) === undefined) {
       throw new ConfigError('WORKERS>1 needs REDIS_URL (or Sentinel/Cluster): workers share events through Redis');
     }
   } catch (error) {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker';
+import type { TicketStore } from '../broker/ticket-store';
 import { AppError } from '../errors';
 import type { StreamIdentity } from '../presence/tracker';
 import { AuthHook } from './auth-hook';
@@ -30,7 +30,7 @@ export interface ReadGrant {
 }
 
 export interface AccessOptions {
-  readonly broker: Broker;
+  readonly broker: TicketStore;
   /** The access tokens' key; undefined = no access control (every channel public, no tickets). */
   readonly jwtKey: JwtKey | undefined;
   readonly jwtIssuer: string | undefined;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Broker } from '../broker/broker';
+import type { TicketStore } from '../broker/ticket-store';
 
 /** What a ticket stands for: the token it was issued for, and when the ticket ends. */
 export interface TicketRecord {
@@ -19,7 +19,7 @@ const TICKET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
  */
 export class Tickets {
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: TicketStore,
     private readonly ttlMs: number,
   ) {}
 

@@ -1,4 +1,3 @@
-import type { PresenceListener, PresenceSnapshot, PresenceUpdate } from './presence-types';
 import type { StoredEvent } from '../event';
 
 /** The answer to a publish: the event's id, or the first publish's answer for a repeated key. */
@@ -34,6 +33,10 @@ export interface HistoryQuery {
   readonly limit: number;
 }
 
+/**
+ * `connecting` until first ready; `ready` while serving; `down` after an outage until every
+ * subscription is back; `closed` for good.
+ */
 export type BrokerStatus = 'connecting' | 'ready' | 'down' | 'closed';
 
 /**
@@ -50,13 +53,17 @@ export interface BrokerEvents {
 }
 
 /**
- * Where events get their ids, are kept and are fanned out between processes.
- * Implementations: MemoryBroker (one process) and RedisBroker (any number of processes).
+ * Where events get their ids, are kept and are fanned out between processes: what the hub, the
+ * publish and history routes and /readyz need. Implementations: MemoryEventBroker (one process)
+ * and RedisEventBroker (any number of processes). Tickets and presence are separate stores
+ * (TicketStore, PresenceStore), so a new storage need never widens this interface.
  */
-export interface Broker {
+export interface EventBroker {
   /** What this broker is, for the start-up log line. */
   readonly description: string;
-  /** True while publishes, history reads and subscriptions can be served. */
+  /** Where the broker stands; changes are announced as `down` and `resubscribed`. */
+  readonly status: BrokerStatus;
+  /** True while publishes, history reads and subscriptions can be served (status `ready`). */
   readonly ready: boolean;
 
   /**
@@ -73,45 +80,17 @@ export interface Broker {
 
   /**
    * Starts delivering the channel's events to the listener. Resolves once events published
-   * from now on are guaranteed to be delivered. Idempotent per channel.
+   * from now on are guaranteed to be delivered. Idempotent per channel. Rejects with
+   * BrokerUnavailableError when the broker is not ready.
    */
   subscribe(channel: string): Promise<void>;
 
   /** Stops delivering the channel's events. Never rejects. */
   unsubscribe(channel: string): Promise<void>;
 
-  /**
-   * Stores a stream ticket's `value` for `ttlMs`, readable by every instance sharing the broker.
-   * Rejects with BrokerUnavailableError when the broker cannot be reached.
-   */
-  saveTicket(ticket: string, value: string, ttlMs: number): Promise<void>;
-
-  /**
-   * The value saved under `ticket`, or null when there is none or it expired.
-   * Rejects with BrokerUnavailableError when the broker cannot be reached.
-   */
-  readTicket(ticket: string): Promise<string | null>;
-
   /** Sets the single receiver of every subscribed channel's events. */
   onEvent(listener: EventListener): void;
 
-  /**
-   * Stores this process's presence for some channels (see presence-types.ts) in one batch, with
-   * entries that expire after `ttlMs` unless written again, and first removes any expired entry
-   * of those channels (another process died). Announces each sub's first arrival and last
-   * departure over all processes to every process subscribed to the channel (`onPresence`).
-   * Rejects with BrokerUnavailableError when unreachable; the next refresh writes the state again.
-   */
-  writePresence(updates: readonly PresenceUpdate[], ttlMs: number): Promise<void>;
-
-  /** Who is on the channel over all processes. Rejects with BrokerUnavailableError when unreachable. */
-  readPresence(channel: string): Promise<PresenceSnapshot>;
-
-  /** Sets the single receiver of joins and leaves on subscribed channels. */
-  onPresence(listener: PresenceListener): void;
-
+  /** `down` when serving stops, `resubscribed` when it resumes with every subscription back. */
   on<E extends keyof BrokerEvents>(event: E, listener: BrokerEvents[E]): this;
-
-  /** Closes every connection. Never rejects. */
-  close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { Access } from '../access/access';
 import { createApp } from '../app';
-import type { Broker } from '../broker/broker';
+import type { Brokers } from '../broker/create-broker';
 import type { Config } from '../config';
 import { Hub } from '../hub/hub';
 import type { Metrics } from '../metrics';
@@ -26,17 +26,19 @@ export interface WiredApp {
  * hands the rest to the app, on a broker, wired; nothing listens yet. The caller closes the hub
  * and the tracker.
  */
-export function wireApp(config: Config, broker: Broker, metrics: Metrics, logger: Logger): WiredApp {
+export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logger: Logger): WiredApp {
+  const broker = brokers.events;
   const hub = new Hub({ ...config, broker, metrics, logger });
   const presence = new PresenceTracker({
-    broker,
+    store: brokers.presence,
+    events: broker,
     isTracked: trackedChannels(config.presenceChannels),
     refreshMs: config.presenceRefreshMs,
     metrics,
     logger,
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
-  const access = new Access({ ...config, broker, logger });
+  const access = new Access({ ...config, broker: brokers.tickets, logger });
   const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', '..', 'views') });
   const listener = createRequestListener(app, {
     broker,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker';
+import type { EventBroker } from '../broker/broker';
 import type { StoredEvent } from '../event';
 import type { Metrics } from '../metrics';
 import { ChannelFrame } from './frames';
@@ -19,7 +19,7 @@ export interface Batch {
 
 /** What a channel needs from the hub. */
 export interface ChannelContext {
-  readonly broker: Broker;
+  readonly broker: EventBroker;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly historySize: number;

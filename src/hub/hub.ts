@@ -1,6 +1,6 @@
 import type { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker';
+import type { EventBroker } from '../broker/broker';
 import { BrokerUnavailableError } from '../errors';
 import type { StoredEvent } from '../event';
 import type { Metrics } from '../metrics';
@@ -13,7 +13,7 @@ import { fanOut } from './fan-out';
 import { replayThenLive } from './replay';
 
 export interface HubOptions {
-  readonly broker: Broker;
+  readonly broker: EventBroker;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly historySize: number;

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { Broker, HistoryPage } from '../broker/broker';
+import type { EventBroker, HistoryPage } from '../broker/broker';
 import type { Metrics } from '../metrics';
 import type { HubChannel } from './channel';
 import { ChannelFrame } from './frames';
 import type { Subscription } from './subscription';
 
 export interface ReplayContext {
-  readonly broker: Broker;
+  readonly broker: EventBroker;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }

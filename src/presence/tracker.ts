@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker';
-import type { PresenceEntry, PresenceUpdate } from '../broker/presence-types';
+import type { EventBroker } from '../broker/broker';
+import type { PresenceEntry, PresenceStore, PresenceUpdate } from '../broker/presence-store';
 import type { Metrics } from '../metrics';
 import { encodeUnidentifiedEvent } from '../sse/encode';
 import { ALWAYS_TRACKED_CHANNEL } from './tracked-channels';
@@ -14,7 +14,10 @@ export interface StreamIdentity {
 }
 
 export interface PresenceTrackerOptions {
-  readonly broker: Broker;
+  /** Where entries are written and read; its joins and leaves are broadcast. */
+  readonly store: PresenceStore;
+  /** The event broker whose `resubscribed` (Redis is back) triggers a restoring write. */
+  readonly events: Pick<EventBroker, 'on'>;
   /** True for a channel whose subscribers are tracked (PRESENCE_CHANNELS and `chat`). */
   readonly isTracked: (channel: string) => boolean;
   readonly refreshMs: number;
@@ -45,13 +48,19 @@ export class PresenceTracker {
   private refreshAgain = false;
   /** A write failed since the last refresh, so stored counts may be stale: rewrite them in full. */
   private writeFailed = false;
+  /** Redis came back: the next refresh restores this process's entries before any sweep of others. */
+  private restoring = false;
 
   constructor(private readonly options: PresenceTrackerOptions) {
-    options.broker.onPresence((channel, signal, dataJson) => {
+    options.store.onPresence((channel, signal, dataJson) => {
       options.broadcast(channel, encodeUnidentifiedEvent(`hub.${signal}`, dataJson));
     });
-    // Entries may have expired during an outage: write them back as soon as Redis returns.
-    options.broker.on('resubscribed', () => void this.refresh());
+    // Entries may have expired during an outage: write them back as soon as Redis returns, as a
+    // restore, so members still connected here (or on another instance) neither leave nor join.
+    options.events.on('resubscribed', () => {
+      this.restoring = true;
+      void this.refresh();
+    });
     this.timer = setInterval(() => void this.refresh(), options.refreshMs);
     this.timer.unref();
   }
@@ -59,6 +68,11 @@ export class PresenceTracker {
   /** How long an entry lives in the broker without a refresh. */
   get ttlMs(): number {
     return this.options.refreshMs * LIFETIMES_PER_REFRESH;
+  }
+
+  /** The store presence is read from (GET /channels/:channel/presence). */
+  get store(): PresenceStore {
+    return this.options.store;
   }
 
   isTracked(channel: string): boolean {
@@ -110,19 +124,22 @@ export class PresenceTracker {
   private async writeAll(): Promise<void> {
     if (this.channels.size === 0) return;
     const renewal = !this.writeFailed;
+    const restore = this.restoring;
     this.writeFailed = false;
+    this.restoring = false;
     const updates: PresenceUpdate[] = [];
     for (const [channel, local] of this.channels) {
       const members: PresenceEntry[] = [];
       for (const [sub, member] of local.members) members.push({ sub, ...member });
-      updates.push({ channel, connections: local.connections, members, renewal });
+      updates.push({ channel, connections: local.connections, members, renewal, restore, complete: true });
     }
     const stopTimer = this.options.metrics.presenceRefreshDuration.startTimer();
     try {
-      await this.options.broker.writePresence(updates, this.ttlMs);
+      await this.options.store.writePresence(updates, this.ttlMs);
       stopTimer();
     } catch (error) {
       this.writeFailed = true;
+      this.restoring ||= restore;
       this.options.logger.warn({ err: error }, 'presence refresh failed; retrying on the next tick');
     }
   }
@@ -151,7 +168,7 @@ export class PresenceTracker {
   }
 
   private write(updates: PresenceUpdate[]): void {
-    this.options.broker.writePresence(updates, this.ttlMs).catch((error: unknown) => {
+    this.options.store.writePresence(updates, this.ttlMs).catch((error: unknown) => {
       this.writeFailed = true;
       this.options.logger.warn({ err: error }, 'presence write failed; the next refresh repairs it');
     });

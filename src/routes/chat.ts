@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Access } from '../access/access';
-import type { Broker } from '../broker/broker';
+import type { EventBroker } from '../broker/broker';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import { readBody } from '../http/read-body';
 
 export interface ChatRoutesOptions {
-  readonly broker: Broker;
+  readonly broker: EventBroker;
   readonly metrics: Metrics;
   /** Judges `/post` when `chat` is not public; a credential's `sub` names the author. */
   readonly access: Access;

@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
-import type { Broker } from '../broker/broker';
+import type { EventBroker } from '../broker/broker';
 import type { Metrics } from '../metrics';
 
 /** Probes and metrics: `/healthz` (the process runs), `/readyz` (broker ready), `/metrics`. */
-export function healthRoutes(router: Router, broker: Broker, metrics: Metrics): void {
+export function healthRoutes(router: Router, broker: EventBroker, metrics: Metrics): void {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

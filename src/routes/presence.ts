@@ -1,12 +1,12 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Broker } from '../broker/broker';
+import type { PresenceStore } from '../broker/presence-store';
 import { AppError } from '../errors';
 import { assertChannel } from '../event';
 import type { PresenceTracker } from '../presence/tracker';
 
 export interface PresenceRoutesOptions {
-  readonly broker: Broker;
+  readonly broker: PresenceStore;
   readonly presence: PresenceTracker;
   /** Refuses (401/403 AppError) a reader who may not read the channels; the access check. */
   readonly authorizeRead: (ctx: Context, channels: readonly string[]) => Promise<unknown>;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Access, HeaderAccess } from '../access/access';
-import type { Broker } from '../broker/broker';
+import type { EventBroker } from '../broker/broker';
 import { AppError, describeError } from '../errors';
 import { assertChannel } from '../event';
 import { isValidIdempotencyKey } from '../http/idempotency-key';
@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics';
 import { parsePublishBody } from '../publish-body';
 
 export interface PublishOptions {
-  readonly broker: Broker;
+  readonly broker: EventBroker;
   readonly metrics: Metrics;
   readonly access: Access;
   readonly maxEventBytes: number;

@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { MemoryBroker } from '../../src/broker/memory-broker';
+import { createMemoryBrokers } from '../../src/broker/create-broker';
 import { Metrics } from '../../src/metrics';
 import type { PresenceTracker } from '../../src/presence/tracker';
 import { wireApp } from '../../src/http/wire-app';
@@ -21,7 +21,7 @@ const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 /** The app wired as server.ts wires it (the router is not reachable from a started server). */
 function buildApp(): { app: ReturnType<typeof createApp>; presence: PresenceTracker } {
   const config = testConfig('memory');
-  const { app, presence } = wireApp(config, new MemoryBroker(config.historySize), new Metrics(), pino({ level: 'silent' }));
+  const { app, presence } = wireApp(config, createMemoryBrokers(config), new Metrics(), pino({ level: 'silent' }));
   return { app, presence };
 }
 

@@ -1,33 +1,16 @@
-import pino from 'pino';
-import type { Broker } from '../../src/broker/broker';
-import { MemoryBroker } from '../../src/broker/memory-broker';
-import { RedisBroker } from '../../src/broker/redis-broker';
-import { createRedisConnection, describeRedisTarget } from '../../src/broker/redis-connection';
+import type { EventBroker } from '../../src/broker/broker';
+import type { Brokers } from '../../src/broker/create-broker';
 import type { StoredEvent } from '../../src/event';
-import { testConfig } from '../helpers/test-server';
+import { memoryBrokers, redisBrokers } from './brokers';
 
 interface BrokerFactory {
   readonly name: string;
-  create(historySize: number): Promise<Broker>;
-}
-
-/** Builds the RedisBroker the way src/server.ts does, on the test Redis with a unique prefix. */
-async function createRedisBroker(historySize: number): Promise<Broker> {
-  const config = testConfig('redis', { HISTORY_SIZE: String(historySize) });
-  const broker = new RedisBroker({
-    prefix: config.redisPrefix,
-    historySize: config.historySize,
-    createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
-    description: describeRedisTarget(config),
-    logger: pino({ level: 'silent' }),
-  });
-  await broker.connect();
-  return broker;
+  create(historySize: number): Promise<Brokers>;
 }
 
 const FACTORIES: BrokerFactory[] = [
-  { name: 'MemoryBroker', create: (historySize) => Promise.resolve(new MemoryBroker(historySize)) },
-  { name: 'RedisBroker', create: createRedisBroker },
+  { name: 'MemoryEventBroker', create: (historySize) => memoryBrokers({ historySize }) },
+  { name: 'RedisEventBroker', create: (historySize) => redisBrokers({ historySize }) },
 ];
 
 interface Delivery {
@@ -40,7 +23,7 @@ class Recorder {
   readonly deliveries: Delivery[] = [];
   private waiters: Array<() => void> = [];
 
-  constructor(broker: Broker) {
+  constructor(broker: EventBroker) {
     broker.onEvent((channel, event) => {
       this.deliveries.push({ channel, event });
       for (const waiter of [...this.waiters]) waiter();
@@ -74,22 +57,25 @@ function consecutiveFrom(first: number, count: number): number[] {
 }
 
 describe.each(FACTORIES)('the Broker contract: $name', (factory) => {
-  let broker: Broker;
+  let stores: Brokers;
+  let broker: EventBroker;
   let recorder: Recorder;
   const HISTORY_SIZE = 5;
 
   beforeEach(async () => {
-    broker = await factory.create(HISTORY_SIZE);
+    stores = await factory.create(HISTORY_SIZE);
+    broker = stores.events;
     recorder = new Recorder(broker);
   });
   afterEach(async () => {
-    await broker.close();
+    await stores.close();
   });
 
   const publish = (channel: string, data: unknown, event = 'message', idempotencyKey?: string) =>
     broker.publish({ channel, event, dataJson: JSON.stringify(data), ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
 
   it('is ready once created', () => {
+    expect(broker.status).toBe('ready');
     expect(broker.ready).toBe(true);
     expect(broker.description).not.toBe('');
   });
@@ -225,7 +211,8 @@ describe.each(FACTORIES)('the Broker contract: $name', (factory) => {
   });
 
   it('gives 200 concurrent publishes distinct consecutive ids, with history and delivery in id order', async () => {
-    const big = await factory.create(1000);
+    const bigStores = await factory.create(1000);
+    const big = bigStores.events;
     const bigRecorder = new Recorder(big);
     try {
       await big.subscribe('race');
@@ -244,7 +231,7 @@ describe.each(FACTORIES)('the Broker contract: $name', (factory) => {
       await bigRecorder.waitFor('race', 200);
       expect(bigRecorder.on('race').map((event) => event.id)).toEqual(ids);
     } finally {
-      await big.close();
+      await bigStores.close();
     }
   });
 

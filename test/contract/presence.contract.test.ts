@@ -1,24 +1,7 @@
-import pino from 'pino';
-import type { Broker } from '../../src/broker/broker';
-import { MemoryBroker } from '../../src/broker/memory-broker';
-import type { PresenceSignal } from '../../src/broker/presence-types';
-import { RedisBroker } from '../../src/broker/redis-broker';
-import { createRedisConnection, describeRedisTarget } from '../../src/broker/redis-connection';
-import { testConfig, uniquePrefix } from '../helpers/test-server';
-
-/** A RedisBroker as src/server.ts builds it; brokers given the same prefix act as processes of one deployment. */
-async function createRedisBroker(prefix: string): Promise<RedisBroker> {
-  const config = testConfig('redis', { REDIS_PREFIX: prefix });
-  const broker = new RedisBroker({
-    prefix: config.redisPrefix,
-    historySize: config.historySize,
-    createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
-    description: describeRedisTarget(config),
-    logger: pino({ level: 'silent' }),
-  });
-  await broker.connect();
-  return broker;
-}
+import type { Brokers } from '../../src/broker/create-broker';
+import type { PresenceSignal, PresenceStore } from '../../src/broker/presence-store';
+import { uniquePrefix } from '../helpers/test-server';
+import { memoryBrokers, redisBrokers } from './brokers';
 
 /** Records joins and leaves as "join alice" and lets a test await one (no sleeps). */
 class SignalRecorder {
@@ -26,7 +9,7 @@ class SignalRecorder {
   readonly data: string[] = [];
   private waiters: Array<() => void> = [];
 
-  constructor(broker: Broker) {
+  constructor(broker: PresenceStore) {
     broker.onPresence((_channel: string, signal: PresenceSignal, dataJson: string) => {
       this.heard.push(`${signal} ${(JSON.parse(dataJson) as { sub: string }).sub}`);
       this.data.push(dataJson);
@@ -54,18 +37,20 @@ class SignalRecorder {
 const TTL_MS = 60_000;
 
 describe.each([
-  ['MemoryBroker', (): Promise<Broker> => Promise.resolve(new MemoryBroker(100))],
-  ['RedisBroker', (): Promise<Broker> => createRedisBroker(uniquePrefix())],
-])('%s presence', (_name, create) => {
-  let broker: Broker;
+  ['MemoryPresenceStore', (): Promise<Brokers> => memoryBrokers()],
+  ['RedisPresenceStore', (): Promise<Brokers> => redisBrokers()],
+])('%s', (_name, create) => {
+  let stores: Brokers;
+  let broker: PresenceStore;
   beforeEach(async () => {
-    broker = await create();
+    stores = await create();
+    broker = stores.presence;
   });
-  afterEach(() => broker.close());
+  afterEach(() => stores.close());
 
   it('stores counts and infos, announces a first arrival and a last departure on subscribed channels only', async () => {
     const recorder = new SignalRecorder(broker);
-    await broker.subscribe('room');
+    await stores.events.subscribe('room');
     await broker.writePresence(
       [
         { channel: 'room', connections: 3, members: [{ sub: 'alice', connections: 2, infoJson: '{"name":"Alice"}' }] },
@@ -91,7 +76,7 @@ describe.each([
 
   it('treats quoting characters in subs and channels as data', async () => {
     const recorder = new SignalRecorder(broker);
-    await broker.subscribe('a:b');
+    await stores.events.subscribe('a:b');
     const sub = 'he said "hi"\\ \u00e9 :: </script>';
     await broker.writePresence([{ channel: 'a:b', connections: 1, members: [{ sub, connections: 1, infoJson: '{"x":[1,"\\""]}' }] }], TTL_MS);
     await recorder.waitFor(`join ${sub}`);
@@ -100,16 +85,17 @@ describe.each([
   });
 });
 
-describe('RedisBroker presence over several processes', () => {
-  const brokers: RedisBroker[] = [];
+describe('RedisPresenceStore over several processes', () => {
+  const brokers: Brokers[] = [];
   afterEach(async () => {
     await Promise.all(brokers.splice(0).map((broker) => broker.close()));
   });
 
-  async function processes(count: number): Promise<RedisBroker[]> {
+  /** Each process's presence store, with `subscribe` of its event broker beside it. */
+  async function processes(count: number): Promise<Array<PresenceStore & { subscribe(channel: string): Promise<void> }>> {
     const prefix = uniquePrefix();
-    for (let n = 0; n < count; n++) brokers.push(await createRedisBroker(prefix));
-    return brokers;
+    for (let n = 0; n < count; n++) brokers.push(await redisBrokers({ prefix }));
+    return brokers.map((stores) => Object.assign(stores.presence, { subscribe: (channel: string) => stores.events.subscribe(channel) }));
   }
 
   it('joins once when two processes hold a sub, leaves only when both let go, and sums the counts', async () => {
@@ -145,5 +131,75 @@ describe('RedisBroker presence over several processes', () => {
     await recorder.waitFor('join carol', 2);
     expect(recorder.heard).toEqual(['join carol', 'leave carol', 'join carol']);
     await expect(survivor!.readPresence('room')).resolves.toEqual({ connections: 3, members: [{ sub: 'carol', connections: 2, infoJson: '{"v":1}' }] });
+  });
+});
+
+describe('RedisPresenceStore after an outage longer than the entries live', () => {
+  const brokers: Brokers[] = [];
+  afterEach(async () => {
+    await Promise.all(brokers.splice(0).map((broker) => broker.close()));
+  });
+
+  it('keeps members that every process still holds: no leave and no second join, neither its own nor another rider-out', async () => {
+    const prefix = uniquePrefix();
+    for (let n = 0; n < 2; n++) brokers.push(await redisBrokers({ prefix }));
+    const [first, second] = brokers as [Brokers, Brokers];
+    const recorder = new SignalRecorder(first.presence);
+    await first.events.subscribe('room');
+    const update = (sub: string, ttl: Partial<{ renewal: boolean; restore: boolean }> = {}) => ({
+      channel: 'room',
+      connections: 1,
+      members: [{ sub, connections: 1, infoJson: '{}' }],
+      complete: true,
+      ...ttl,
+    });
+    await first.presence.writePresence([update('alice')], 50);
+    await second.presence.writePresence([update('bob')], 50);
+    await recorder.waitFor('join bob');
+    // The outage: nobody refreshes until every entry expired.
+    for (;;) {
+      const snapshot = await first.presence.readPresence('room');
+      if (snapshot.members.length === 0) break;
+    }
+    // Each process's first write once Redis is back is a restore; the next ones sweep as usual.
+    await first.presence.writePresence([update('alice', { restore: true })], TTL_MS);
+    await second.presence.writePresence([update('bob', { restore: true })], TTL_MS);
+    await first.presence.writePresence([update('alice', { renewal: true })], TTL_MS);
+    await second.presence.writePresence([{ channel: 'room', connections: 2, members: [{ sub: 'dave', connections: 1, infoJson: '{}' }] }], TTL_MS);
+    await recorder.waitFor('join dave');
+    expect(recorder.heard).toEqual(['join alice', 'join bob', 'join dave']);
+    const members = (await first.presence.readPresence('room')).members.map((member) => member.sub).sort();
+    expect(members).toEqual(['alice', 'bob', 'dave']);
+  });
+});
+
+describe.each([
+  ['MemoryPresenceStore', (): Promise<Brokers> => memoryBrokers({ maxPresenceMembers: 2 })],
+  ['RedisPresenceStore', (): Promise<Brokers> => redisBrokers({ maxPresenceMembers: 2 })],
+])('%s with a member cap of 2', (_name, create) => {
+  let stores: Brokers;
+  beforeEach(async () => {
+    stores = await create();
+  });
+  afterEach(() => stores.close());
+
+  const entry = (sub: string, connections = 1): { sub: string; connections: number; infoJson: string } => ({ sub, connections, infoJson: '{}' });
+
+  it('counts a newcomer past the cap in connections but neither lists nor announces it, until a place frees and a refresh writes it again', async () => {
+    const recorder = new SignalRecorder(stores.presence);
+    await stores.events.subscribe('crowd');
+    await stores.presence.writePresence([{ channel: 'crowd', connections: 3, members: [entry('alice'), entry('bob'), entry('carol')] }], TTL_MS);
+    const full = await stores.presence.readPresence('crowd');
+    expect(full.connections).toBe(3);
+    expect(full.members.map((member) => member.sub).sort()).toEqual(['alice', 'bob']);
+
+    await stores.presence.writePresence([{ channel: 'crowd', connections: 2, members: [entry('bob', 0)] }], TTL_MS);
+    await recorder.waitFor('leave bob');
+    // The next refresh lists everyone this process holds; carol now fits.
+    await stores.presence.writePresence([{ channel: 'crowd', connections: 2, members: [entry('alice'), entry('carol')], renewal: true, complete: true }], TTL_MS);
+    await recorder.waitFor('join carol');
+    expect(recorder.heard).toEqual(['join alice', 'join bob', 'leave bob', 'join carol']);
+    const after = await stores.presence.readPresence('crowd');
+    expect(after.members.map((member) => member.sub).sort()).toEqual(['alice', 'carol']);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 
-const publishScript = readFileSync(join(__dirname, '../../src/broker/publish.lua'), 'utf8');
+const publishScript = readFileSync(join(__dirname, '../../src/broker/redis/publish.lua'), 'utf8');
 
 /**
  * Stores an event exactly as a publish does (the real publish script), but announces it on a

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { RedisBroker } from '../../src/broker/redis-broker';
+import { PingWatchdog } from '../../src/broker/redis/ping-watchdog';
 import { startTestServer, testRedisUrl } from '../helpers/test-server';
 
-type Pinger = { ping(connection: unknown): void };
+type Pinger = { ping(target: unknown): void };
 
 /** Keeps this process's event loop busy, as a long GC pause or a starved CPU would. */
 function blockEventLoop(ms: number): void {
@@ -20,12 +20,12 @@ describe('the Redis ping watchdog', () => {
     try {
       const downs: unknown[] = [];
       server.broker.on('down', () => downs.push(new Date()));
-      const prototype = RedisBroker.prototype as unknown as Pinger;
+      const prototype = PingWatchdog.prototype as unknown as Pinger;
       const original = prototype.ping;
       let blocked = false;
       const pingedAndBlocked = new Promise<void>((resolve) => {
-        jest.spyOn(prototype, 'ping').mockImplementation(function (this: Pinger, connection: unknown) {
-          original.call(this, connection);
+        jest.spyOn(prototype, 'ping').mockImplementation(function (this: Pinger, target: unknown) {
+          original.call(this, target);
           if (blocked) return;
           blocked = true;
           // The ping is on the wire and its 2 s deadline passes while the loop cannot read.

@@ -1,6 +1,6 @@
 import pino from 'pino';
-import { RedisBroker } from '../../src/broker/redis-broker';
-import { createRedisConnection, describeRedisTarget } from '../../src/broker/redis-connection';
+import type { EventBroker } from '../../src/broker/broker';
+import { createBroker, type Brokers } from '../../src/broker/create-broker';
 import { pollUntil, redisCli, spawnRedis, type RedisProcess } from '../ops/redis-topology';
 import { testConfig } from '../helpers/test-server';
 
@@ -12,24 +12,23 @@ async function commandCalls(port: number, command: string): Promise<number> {
 
 describe('subscribing many channels at once (a Redis of its own, to count commands)', () => {
   let redis: RedisProcess;
-  let broker: RedisBroker;
+  let stores: Brokers;
+  let broker: EventBroker;
   let prefix: string;
 
   beforeAll(async () => {
     redis = await spawnRedis([]);
     const config = testConfig('redis', { REDIS_URL: `redis://127.0.0.1:${redis.port}` });
     prefix = config.redisPrefix;
-    broker = new RedisBroker({
-      prefix: config.redisPrefix,
+    stores = await createBroker({
+      redis: { url: config.redisUrl, keyPrefix: config.redisPrefix },
       historySize: 10,
-      createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
-      description: describeRedisTarget(config),
       logger: pino({ level: 'silent' }),
     });
-    await broker.connect();
+    broker = stores.events;
   });
   afterAll(async () => {
-    await broker?.close();
+    await stores?.close();
     await redis?.kill();
   });
 

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
-import { RedisBroker } from '../../src/broker/redis-broker';
-import { createRedisConnection, describeRedisTarget } from '../../src/broker/redis-connection';
+import { createBroker } from '../../src/broker/create-broker';
+import { redisTargetOf } from '../../src/broker/redis/target';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { startTestServer, testConfig, uniquePrefix } from '../helpers/test-server';
 import { pollUntil, redisCli, startRedisCluster, type RedisCluster } from './redis-topology';
@@ -149,15 +149,12 @@ describe('sharded pub/sub on a Redis Cluster of three masters with a replica eac
 
     // Before: the classic PUBLISH the broker used on a Cluster until now, measured the same way.
     const config = testConfig('redis', { REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.nodesEnv, REDIS_PREFIX: prefix });
-    const classic = new RedisBroker({
-      prefix,
+    const classicStores = await createBroker({
+      redis: { ...redisTargetOf(config)!, pubsub: 'classic' },
       historySize: 100,
-      sharded: false,
-      createConnection: (name, purpose) => createRedisConnection(config, name, purpose),
-      description: describeRedisTarget(config),
       logger: pino({ level: 'silent' }),
     });
-    await classic.connect();
+    const classic = classicStores.events;
     const measure = async (publish: () => Promise<void>): Promise<Map<number, number>> => {
       const nodes = await liveNodes();
       const before = new Map(await Promise.all(nodes.map(async (node) => [node.port, await busPublishesReceived(node.port)] as const)));
@@ -170,7 +167,7 @@ describe('sharded pub/sub on a Redis Cluster of three masters with a replica eac
     const classicDeltas = await measure(async () => {
       for (let n = 0; n < count; n++) await classic.publish({ channel: `${channel}-classic`, event: 'message', dataJson: String(n) });
     });
-    await classic.close();
+    await classicStores.close();
     const published: number[] = [];
     const shardedDeltas = await measure(async () => {
       for (let n = 0; n < count; n++) published.push(await publishReliably(n % 2 === 0 ? hubA : hubB, channel, `traffic-${n}`, n));

@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import Koa, { type Context } from 'koa';
 import { Access } from '../../src/access/access';
 import { PatternList } from '../../src/access/patterns';
-import { MemoryBroker } from '../../src/broker/memory-broker';
+import { MemoryTicketStore } from '../../src/broker/memory/tickets';
 import { readConfig } from '../../src/config';
 import { KEY_KINDS, makeKey, signToken, type KeyKind } from '../helpers/access-tokens';
 
@@ -33,7 +33,7 @@ async function perSecond(run: () => Promise<unknown>): Promise<number> {
 
 function accessFor(kind: KeyKind | undefined, env: Record<string, string>): Access {
   const config = readConfig({ ...env, PUBLIC_CHANNELS: kind === undefined ? '**' : 'chat' });
-  return new Access({ ...config, broker: new MemoryBroker(10) });
+  return new Access({ ...config, broker: new MemoryTicketStore() });
 }
 
 describe('the cost of authorizing a stream open', () => {

@@ -1,6 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
 import pino from 'pino';
-import { MemoryBroker } from '../../src/broker/memory-broker';
+import { MemoryEventBroker } from '../../src/broker/memory/events';
 import { Hub } from '../../src/hub/hub';
 import { Metrics } from '../../src/metrics';
 
@@ -26,8 +26,8 @@ function testStream(read = true): TestStream {
   return result;
 }
 
-function setup(overrides: Partial<ConstructorParameters<typeof Hub>[0]> = {}): { hub: Hub; broker: MemoryBroker; metrics: Metrics } {
-  const broker = new MemoryBroker(100);
+function setup(overrides: Partial<ConstructorParameters<typeof Hub>[0]> = {}): { hub: Hub; broker: MemoryEventBroker; metrics: Metrics } {
+  const broker = new MemoryEventBroker(100);
   const metrics = new Metrics();
   const hub = new Hub({
     broker,
@@ -47,7 +47,7 @@ function setup(overrides: Partial<ConstructorParameters<typeof Hub>[0]> = {}): {
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function publish(broker: MemoryBroker, channel: string, data: unknown): Promise<number> {
+async function publish(broker: MemoryEventBroker, channel: string, data: unknown): Promise<number> {
   return (await broker.publish({ channel, event: 'message', dataJson: JSON.stringify(data) })).id;
 }
 

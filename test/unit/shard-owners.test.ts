@@ -1,5 +1,5 @@
-import { keySlot } from '../../src/broker/key-slot';
-import { ShardOwners } from '../../src/broker/shard-owners';
+import { keySlot } from '../../src/broker/redis/key-slot';
+import { ShardOwners } from '../../src/broker/redis/shard-owners';
 
 describe('ShardOwners', () => {
   const owner = new Map<number, string>();

@@ -1,5 +1,5 @@
-import { keySlot } from '../../src/broker/key-slot';
-import { SubscriptionBatch, type SubscriptionTransport } from '../../src/broker/subscription-batch';
+import { keySlot } from '../../src/broker/redis/key-slot';
+import { SubscriptionBatch, type SubscriptionTransport } from '../../src/broker/redis/subscription-batch';
 import { BrokerUnavailableError } from '../../src/errors';
 
 /** Records the commands the batch sends; each resolves or fails as the test says. */

@@ -1,16 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { parseStoredEvent, serializeStoredEvent, type StoredEvent } from '../event';
+import { parseStoredEvent, serializeStoredEvent, type StoredEvent } from '../../event';
 import type {
-  Broker,
+  BrokerStatus,
+  EventBroker,
   EventListener,
   HistoryPage,
   HistoryQuery,
   PublishRequest,
   PublishResult,
-} from './broker';
-import { IDEMPOTENCY_TTL_MS } from './idempotency';
-import { MemoryPresence } from './memory-presence';
-import type { PresenceListener, PresenceSnapshot, PresenceUpdate } from './presence-types';
+} from '../broker';
+import { IDEMPOTENCY_TTL_MS } from '../idempotency';
 
 interface ChannelLog {
   nextId: number;
@@ -33,20 +32,17 @@ export function nowMicros(): number {
 }
 
 /**
- * The in-process Broker: the same ids, capped history, idempotency and fan-out as RedisBroker,
- * for a single instance. History is lost when the process exits.
+ * The in-process EventBroker: the same ids, capped history, idempotency and fan-out as
+ * RedisEventBroker, for a single instance. History is lost when the process exits.
  */
-export class MemoryBroker extends EventEmitter implements Broker {
+export class MemoryEventBroker extends EventEmitter implements EventBroker {
   readonly description = 'in-process (one instance only; history is lost on restart)';
-  readonly ready = true;
+  private closed = false;
   private readonly logs = new Map<string, ChannelLog>();
   private readonly subscribed = new Set<string>();
   // Insertion order is expiry order, so expired entries are always at the front.
   private readonly remembered = new Map<string, RememberedPublish>();
-  // Every ticket lives at most TICKET_TTL_S, so sweeping expired ones from the front bounds the map.
-  private readonly tickets = new Map<string, { readonly value: string; readonly expiresAt: number }>();
   private listener: EventListener = () => undefined;
-  private readonly presence = new MemoryPresence((channel) => this.subscribed.has(channel));
   private readonly historyTtlMs: number;
   private readonly sweeper: NodeJS.Timeout | undefined;
 
@@ -65,6 +61,19 @@ export class MemoryBroker extends EventEmitter implements Broker {
       this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(this.historyTtlMs, MAX_SWEEP_INTERVAL_MS));
       this.sweeper.unref();
     }
+  }
+
+  get status(): BrokerStatus {
+    return this.closed ? 'closed' : 'ready';
+  }
+
+  get ready(): boolean {
+    return !this.closed;
+  }
+
+  /** True while the channel's events are delivered (the presence twin announces on these only). */
+  isSubscribed(channel: string): boolean {
+    return this.subscribed.has(channel);
   }
 
   publish(request: PublishRequest): Promise<PublishResult> {
@@ -113,40 +122,12 @@ export class MemoryBroker extends EventEmitter implements Broker {
     return Promise.resolve();
   }
 
-  saveTicket(ticket: string, value: string, ttlMs: number): Promise<void> {
-    const now = Date.now();
-    for (const [key, entry] of this.tickets) {
-      if (entry.expiresAt > now) break;
-      this.tickets.delete(key);
-    }
-    this.tickets.set(ticket, { value, expiresAt: now + ttlMs });
-    return Promise.resolve();
-  }
-
-  readTicket(ticket: string): Promise<string | null> {
-    const entry = this.tickets.get(ticket);
-    if (entry === undefined || entry.expiresAt <= Date.now()) return Promise.resolve(null);
-    return Promise.resolve(entry.value);
-  }
-
   onEvent(listener: EventListener): void {
     this.listener = listener;
   }
 
-  writePresence(updates: readonly PresenceUpdate[]): Promise<void> {
-    this.presence.write(updates);
-    return Promise.resolve();
-  }
-
-  readPresence(channel: string): Promise<PresenceSnapshot> {
-    return Promise.resolve(this.presence.read(channel));
-  }
-
-  onPresence(listener: PresenceListener): void {
-    this.presence.onPresence(listener);
-  }
-
   close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.sweeper);
     this.subscribed.clear();
     return Promise.resolve();

@@ -1,25 +1,8 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { Config } from '../config';
+import { isCluster, isSentinel, type RedisTarget } from './target';
 
 /** A standalone, Sentinel-managed or Cluster connection: the broker needs only what they share. */
 export type RedisConnection = Redis | Cluster;
-
-/** Where the broker connects, for logs; never includes a password. */
-export function describeRedisTarget(config: Config): string {
-  if (config.redisClusterNodes.length > 0) {
-    return `Redis Cluster (${config.redisClusterNodes.map((node) => `${node.host}:${node.port}`).join(', ')})`;
-  }
-  if (config.redisSentinels.length > 0) {
-    return `Redis via Sentinel (master ${config.redisSentinelName ?? ''})`;
-  }
-  const url = new URL(config.redisUrl ?? 'redis://127.0.0.1:6379');
-  return `Redis at ${url.protocol}//${url.host}`;
-}
-
-/** True when some form of Redis is configured; otherwise the in-process broker serves. */
-export function usesRedis(config: Config): boolean {
-  return config.redisUrl !== undefined || config.redisSentinels.length > 0 || config.redisClusterNodes.length > 0;
-}
 
 // Fail fast instead of queueing: a publish during an outage must answer 503 at once, and a
 // command lost with its connection must not be re-sent (a re-sent publish would be a duplicate).
@@ -67,21 +50,21 @@ export type ConnectionPurpose = 'commands' | 'subscriptions';
 /**
  * Opens one connection of the configured kind (not yet connected: call `connect()`).
  *
- * - Cluster (`REDIS_CLUSTER_NODES`): commands go to the master of their key's slot; every key of
+ * - Cluster (`clusterNodes`, REDIS_CLUSTER_NODES): commands go to the master of their key's slot; every key of
  *   a channel shares the hash tag `{channel}`, so each script runs on one node, and its SPUBLISH
  *   stays within that node's shard (a classic PUBLISH would be copied to every node over the
  *   cluster bus). The subscriptions connection uses ioredis' sharded subscribers: one pub/sub
  *   connection per master that owns a subscribed channel, SSUBSCRIBE routed by slot.
- * - Sentinel (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`): asks the sentinels for the master, and
+ * - Sentinel (`sentinels` + `sentinelName`, REDIS_SENTINELS + REDIS_SENTINEL_NAME): asks the sentinels for the master, and
  *   asks again after every reconnect, so a failover is followed.
- * - Otherwise `REDIS_URL`.
+ * - Otherwise `url` (REDIS_URL).
  */
-export function createRedisConnection(config: Config, connectionName: string, purpose: ConnectionPurpose): RedisConnection {
+export function createRedisConnection(target: RedisTarget, connectionName: string, purpose: ConnectionPurpose): RedisConnection {
   // Commands issued in one tick (concurrent publishes) go out in one write: fewer syscalls.
   const enableAutoPipelining = purpose === 'commands';
-  if (config.redisClusterNodes.length > 0) {
+  if (isCluster(target)) {
     const { enableOfflineQueue, ...redisOptions } = FAIL_FAST;
-    const cluster = new Cluster([...config.redisClusterNodes], {
+    const cluster = new Cluster([...(target.clusterNodes ?? [])], {
       redisOptions: { ...redisOptions, connectionName },
       enableAutoPipelining,
       enableOfflineQueue,
@@ -99,11 +82,11 @@ export function createRedisConnection(config: Config, connectionName: string, pu
     return cluster;
   }
   const options: RedisOptions = { ...FAIL_FAST, connectionName, retryStrategy: reconnectDelayMs, enableAutoPipelining };
-  if (config.redisSentinels.length > 0) {
+  if (isSentinel(target)) {
     return new Redis({
       ...options,
-      sentinels: [...config.redisSentinels],
-      name: config.redisSentinelName ?? 'mymaster',
+      sentinels: [...(target.sentinels ?? [])],
+      name: target.sentinelName ?? 'mymaster',
       sentinelRetryStrategy: reconnectDelayMs,
       // On a failover Sentinel makes the old master a replica and kills its clients, so both
       // connections reconnect and ask the sentinels again. A write that still reaches a demoted
@@ -112,5 +95,5 @@ export function createRedisConnection(config: Config, connectionName: string, pu
       reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
     });
   }
-  return new Redis(config.redisUrl ?? 'redis://127.0.0.1:6379', options);
+  return new Redis(target.url ?? 'redis://127.0.0.1:6379', options);
 }

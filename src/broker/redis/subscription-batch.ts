@@ -1,4 +1,4 @@
-import { BrokerUnavailableError } from '../errors';
+import { BrokerUnavailableError } from '../../errors';
 
 /**
  * How the batch reaches Redis, given hub channel names: classic SUBSCRIBE on one connection, or

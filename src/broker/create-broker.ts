@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import type { EventBroker } from './broker';
+import { MemoryEventBroker } from './memory/events';
+import { MemoryPresenceStore } from './memory/presence';
+import { MemoryTicketStore } from './memory/tickets';
+import type { PresenceStore } from './presence-store';
+import { createRedisConnection, type ConnectionPurpose, type RedisConnection } from './redis/connection';
+import { RedisEventBroker } from './redis/events';
+import { RedisKeys } from './redis/keys';
+import { RedisPresenceStore } from './redis/presence';
+import { CommandRunner } from './redis/scripts';
+import { describeRedisTarget, isCluster, type RedisTarget } from './redis/target';
+import { RedisTicketStore } from './redis/tickets';
+import type { TicketStore } from './ticket-store';
+
+/** The stores one process uses, all on the same backend, and the way to close them. */
+export interface Brokers {
+  readonly events: EventBroker;
+  readonly tickets: TicketStore;
+  readonly presence: PresenceStore;
+  /** Closes every connection. Never rejects. */
+  close(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  /** Redis, or undefined for the in-process stores (one instance only). */
+  readonly redis: RedisTarget | undefined;
+  readonly historySize: number;
+  /** A channel's history and counter are forgotten this long after its last publish; 0 = never. */
+  readonly historyTtlS?: number;
+  /** Distinct subs listed per presence channel; default MAX_PRESENCE_MEMBERS. */
+  readonly maxPresenceMembers?: number;
+  readonly logger: Logger;
+  /** Opens a Redis connection (tests wrap it); default createRedisConnection. */
+  readonly createConnection?: (target: RedisTarget, name: string, purpose: ConnectionPurpose) => RedisConnection;
+  /** How long `createBroker` waits for Redis; default 30 s. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** The in-process stores (one instance only; nothing survives a restart). No I/O. */
+export function createMemoryBrokers(options: Pick<BrokerOptions, 'historySize' | 'historyTtlS' | 'maxPresenceMembers'>): Brokers {
+  const events = new MemoryEventBroker(options.historySize, options.historyTtlS);
+  const presence = new MemoryPresenceStore((channel) => events.isSubscribed(channel), options.maxPresenceMembers);
+  return { events, tickets: new MemoryTicketStore(), presence, close: () => events.close() };
+}
+
+/**
+ * The event broker, ticket store and presence store on one backend, connected: resolves once
+ * Redis is ready. Rejects when Redis cannot be reached in time or refuses the credentials (the
+ * connections are closed then).
+ */
+export async function createBroker(options: BrokerOptions): Promise<Brokers> {
+  const target = options.redis;
+  if (target === undefined) return createMemoryBrokers(options);
+  const open = options.createConnection ?? createRedisConnection;
+  const command = open(target, 'ssehub-command', 'commands');
+  const subscriber = open(target, 'ssehub-subscriber', 'subscriptions');
+  const keys = new RedisKeys(target.keyPrefix, (target.pubsub ?? (isCluster(target) ? 'sharded' : 'classic')) === 'sharded');
+  let closed = false;
+  const commands = new CommandRunner(command, () => closed);
+  const presence = new RedisPresenceStore({ commands, keys, maxMembers: options.maxPresenceMembers });
+  const events = new RedisEventBroker({
+    command,
+    subscriber,
+    commands,
+    keys,
+    historySize: options.historySize,
+    historyTtlS: options.historyTtlS,
+    description: describeRedisTarget(target),
+    logger: options.logger,
+    takeSignal: (channel, message) => presence.takeSignal(channel, message),
+  });
+  const close = (): Promise<void> => {
+    closed = true;
+    return events.close();
+  };
+  try {
+    await events.connect(options.connectTimeoutMs);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { events, tickets: new RedisTicketStore(commands, keys), presence, close };
+}

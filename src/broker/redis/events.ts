@@ -1,0 +1,196 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { BrokerUnavailableError } from '../../errors';
+import { parseStoredEvent } from '../../event';
+import type {
+  BrokerStatus,
+  EventBroker,
+  EventListener,
+  HistoryPage,
+  HistoryQuery,
+  PublishRequest,
+  PublishResult,
+} from '../broker';
+import { IDEMPOTENCY_TTL_MS } from '../idempotency';
+import type { RedisConnection } from './connection';
+import { BrokerHealth } from './health';
+import type { RedisKeys } from './keys';
+import { PingWatchdog } from './ping-watchdog';
+import type { PubSub } from './pubsub';
+import { ClassicPubSub } from './pubsub-classic';
+import { ShardedPubSub } from './pubsub-sharded';
+import type { CommandRunner } from './scripts';
+
+export interface RedisEventBrokerOptions {
+  /** Not yet connected; `connect()` connects them. Closed by `close()`. */
+  readonly command: RedisConnection;
+  readonly subscriber: RedisConnection;
+  readonly commands: CommandRunner;
+  readonly keys: RedisKeys;
+  readonly historySize: number;
+  /** A channel's keys are deleted this long after its last publish; 0 or absent = never. */
+  readonly historyTtlS?: number;
+  readonly description: string;
+  readonly logger: Logger;
+  /**
+   * Takes a message of a subscribed channel that is not an event (a presence join or leave,
+   * which travels on the same pub/sub channel); returns false for an event.
+   */
+  readonly takeSignal?: (channel: string, message: string) => boolean;
+}
+
+/**
+ * The EventBroker on Redis: one command connection and one subscriber connection per process
+ * (on a Cluster: one per master, sharded), whatever the number of clients and channels. After an
+ * outage, a failover or a resharding it resubscribes first and only then emits `resubscribed`,
+ * so a catch-up read made on that signal misses nothing.
+ */
+export class RedisEventBroker extends EventEmitter implements EventBroker {
+  readonly description: string;
+  private readonly health: BrokerHealth;
+  private readonly pubsub: PubSub;
+  private readonly watchdog: PingWatchdog;
+  private readonly historyTtlMs: string;
+  private listener: EventListener = () => undefined;
+
+  constructor(private readonly options: RedisEventBrokerOptions) {
+    super();
+    this.description = options.description;
+    this.historyTtlMs = String((options.historyTtlS ?? 0) * 1000);
+    const { command, subscriber, keys, logger } = options;
+    this.health = new BrokerHealth(this, {
+      commandReady: () => command.status === 'ready',
+      subscriptionsReady: () => this.pubsub.ready,
+    });
+    const update = (): void => this.health.update();
+    const pubsubOptions = { subscriber, keys, logger, onChange: update, onCatchUp: () => this.health.catchUp() };
+    this.pubsub = keys.sharded ? new ShardedPubSub(pubsubOptions) : new ClassicPubSub(pubsubOptions);
+    this.pubsub.onMessage((channel, message) => this.receive(channel, message));
+    for (const connection of [command, subscriber]) {
+      // Without a listener an `error` event would crash the process; outages are reported by state.
+      connection.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+    }
+    command.on('close', update);
+    command.on('ready', update);
+    subscriber.on('close', () => this.pubsub.connectionLost());
+    this.watchdog = new PingWatchdog({
+      targets: () => [{ label: 'command', connection: command, lost: () => command.disconnect(true) }, ...this.pubsub.pingTargets()],
+      onTick: () => this.pubsub.tick(),
+      logger,
+    });
+    this.watchdog.start();
+  }
+
+  get status(): BrokerStatus {
+    return this.health.status;
+  }
+
+  get ready(): boolean {
+    return this.health.status === 'ready';
+  }
+
+  /**
+   * Connects both connections and resolves when ready. Network errors are retried until
+   * `timeoutMs`; errors that retrying cannot fix (authentication) reject at once.
+   */
+  async connect(timeoutMs = 30_000): Promise<void> {
+    const { command, subscriber } = this.options;
+    let cleanup = (): void => undefined;
+    const becameReady = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`could not reach Redis within ${timeoutMs} ms; check REDIS_URL (or REDIS_SENTINELS / REDIS_CLUSTER_NODES)`)),
+        timeoutMs,
+      );
+      const check = (): void => {
+        if (this.ready) resolve();
+      };
+      const fatal = (error: Error): void => {
+        if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(error.message)) {
+          reject(new Error(`Redis refused the credentials; check REDIS_URL (${error.message.split('\n')[0] ?? ''})`));
+        }
+      };
+      this.on('resubscribed', check);
+      command.on('error', fatal);
+      subscriber.on('error', fatal);
+      cleanup = () => {
+        clearTimeout(timer);
+        this.off('resubscribed', check);
+        command.off('error', fatal);
+        subscriber.off('error', fatal);
+      };
+    });
+    const connecting = Promise.all([command.connect(), subscriber.connect()]).catch(() => undefined);
+    try {
+      // Awaited together so a fatal error rejects at once, not after the connects settle.
+      await Promise.all([becameReady, connecting]);
+    } finally {
+      cleanup();
+    }
+  }
+
+  async publish(request: PublishRequest): Promise<PublishResult> {
+    const { keys } = this.options;
+    const [stored, text] = (await this.options.commands.script('publish', keys.publishKeys(request.channel, request.idempotencyKey), [
+      request.event,
+      request.dataJson,
+      String(this.options.historySize),
+      keys.live(request.channel),
+      String(IDEMPOTENCY_TTL_MS),
+      request.idempotencyKey === undefined ? '0' : '1',
+      String(Date.now()),
+      this.historyTtlMs,
+      keys.sharded ? '1' : '0',
+    ])) as [number, string];
+    if (stored === 1) return { id: Number(text), channel: request.channel, event: request.event, duplicate: false };
+    const [id = '0', event = request.event] = text.split(' ');
+    return { id: Number(id), channel: request.channel, event, duplicate: true };
+  }
+
+  async history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+    const reply = (await this.options.commands.script(
+      'history',
+      [this.options.keys.history(channel)],
+      [query.after === undefined ? '' : String(query.after), String(query.limit)],
+    )) as [] | [string, string, string[]];
+    if (reply.length === 0) return { events: [], firstId: null, lastId: null };
+    const [firstId, lastId, entries] = reply;
+    return { events: entries.map(parseStoredEvent), firstId: Number(firstId), lastId: Number(lastId) };
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    if (!this.ready) throw new BrokerUnavailableError();
+    await this.pubsub.subscribe(channel);
+  }
+
+  unsubscribe(channel: string): Promise<void> {
+    this.pubsub.unsubscribe(channel);
+    return Promise.resolve();
+  }
+
+  onEvent(listener: EventListener): void {
+    this.listener = listener;
+  }
+
+  /** Stops the watchdog and quits both connections. Never rejects. */
+  async close(): Promise<void> {
+    if (this.health.status === 'closed') return;
+    this.health.close();
+    this.watchdog.stop();
+    this.pubsub.close();
+    await Promise.all(
+      [this.options.command, this.options.subscriber].map((connection) =>
+        connection.quit().then(
+          () => undefined,
+          () => connection.disconnect(),
+        ),
+      ),
+    );
+  }
+
+  /** A message is `<publishedAtMs> <stored event JSON>`, or a presence signal. */
+  private receive(channel: string, message: string): void {
+    if (this.options.takeSignal?.(channel, message) === true) return;
+    const space = message.indexOf(' ');
+    this.listener(channel, parseStoredEvent(message.slice(space + 1)), Number(message.slice(0, space)));
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Every Redis key and pub/sub channel name the broker uses, in one place. A hub channel's keys
+ * share the hash tag `{channel}` so each script touches one Cluster slot; on a Cluster its
+ * pub/sub channel carries the same tag (a shard channel in that slot).
+ *
+ *   <prefix>{<channel>}:id               id counter              (publish.lua)
+ *   <prefix>{<channel>}:history          capped list of events   (publish.lua, history.lua)
+ *   <prefix>{<channel>}:idem:<key>       a publish's idempotency record
+ *   <prefix>{<channel>}:presence         presence sorted set     (presence-*.lua)
+ *   <prefix>{<channel>}:presence:data    presence hash
+ *   <prefix>ticket:<ticket>              a stream ticket
+ *   <prefix>live:<channel>               classic pub/sub channel
+ *   <prefix>{<channel>}:live             shard channel (Cluster)
+ */
+const TAG_OPEN = '{';
+const TAG_CLOSE = '}';
+const COUNTER_SUFFIX = ':id';
+const HISTORY_SUFFIX = ':history';
+const IDEMPOTENCY_SUFFIX = ':idem:';
+const PRESENCE_SUFFIX = ':presence';
+const PRESENCE_DATA_SUFFIX = ':presence:data';
+const TICKET_PREFIX = 'ticket:';
+const CLASSIC_LIVE_PREFIX = 'live:';
+const SHARD_LIVE_SUFFIX = ':live';
+
+/** The names of one deployment (its REDIS_PREFIX) in classic or sharded pub/sub. */
+export class RedisKeys {
+  constructor(
+    readonly prefix: string,
+    readonly sharded: boolean,
+  ) {}
+
+  /** Id counter, history list and idempotency record of a publish (KEYS of publish.lua). */
+  publishKeys(channel: string, idempotencyKey: string | undefined): string[] {
+    const base = this.tagged(channel);
+    return [`${base}${COUNTER_SUFFIX}`, this.history(channel), `${base}${IDEMPOTENCY_SUFFIX}${idempotencyKey ?? ''}`];
+  }
+
+  history(channel: string): string {
+    return `${this.tagged(channel)}${HISTORY_SUFFIX}`;
+  }
+
+  /** The presence sorted set and hash (KEYS of presence-sync.lua and presence-read.lua). */
+  presenceKeys(channel: string): string[] {
+    const base = this.tagged(channel);
+    return [`${base}${PRESENCE_SUFFIX}`, `${base}${PRESENCE_DATA_SUFFIX}`];
+  }
+
+  ticket(ticket: string): string {
+    return `${this.prefix}${TICKET_PREFIX}${ticket}`;
+  }
+
+  /** The pub/sub channel carrying a hub channel's events, joins and leaves. */
+  live(channel: string): string {
+    return this.sharded ? `${this.tagged(channel)}${SHARD_LIVE_SUFFIX}` : `${this.prefix}${CLASSIC_LIVE_PREFIX}${channel}`;
+  }
+
+  /** The hub channel of a pub/sub channel name made by `live`, or undefined for any other name. */
+  channelOfLive(name: string): string | undefined {
+    if (!this.sharded) {
+      const head = `${this.prefix}${CLASSIC_LIVE_PREFIX}`;
+      return name.startsWith(head) ? name.slice(head.length) : undefined;
+    }
+    const head = `${this.prefix}${TAG_OPEN}`;
+    const tail = `${TAG_CLOSE}${SHARD_LIVE_SUFFIX}`;
+    if (!name.startsWith(head) || !name.endsWith(tail) || name.length < head.length + tail.length) return undefined;
+    return name.slice(head.length, name.length - tail.length);
+  }
+
+  private tagged(channel: string): string {
+    return `${this.prefix}${TAG_OPEN}${channel}${TAG_CLOSE}`;
+  }
+}

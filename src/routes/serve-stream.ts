@@ -3,10 +3,11 @@ import type { Context } from 'koa';
 import type { Access, ReadGrant } from '../access/access';
 import { BrokerUnavailableError } from '../errors';
 import type { ChannelRequest, Hub } from '../hub/hub';
+import type { Framing } from '../hub/stream-channel';
 import type { Metrics } from '../metrics';
 import type { PresenceTracker } from '../presence/tracker';
 import { openEventStream, refuseEventStream } from '../sse/stream';
-import { chatSessionName } from './chat';
+import { chatSessionName } from './chat-session';
 
 export interface StreamServingOptions {
   readonly hub: Hub;
@@ -25,7 +26,7 @@ export async function serveStream(
   ctx: Context,
   options: StreamServingOptions,
   channels: readonly ChannelRequest[],
-  multi: boolean,
+  framing: Framing,
 ): Promise<void> {
   if (!options.hub.acceptsClients) {
     refuse(ctx, options);
@@ -39,19 +40,25 @@ export async function serveStream(
   try {
     // Authorized at connect time, once; a ticket lookup during an outage refuses like the hub does.
     grant = await options.access.authorizeRead(ctx, names);
-    await options.hub.connect({ channels, multi, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
+    await options.hub.connect({ channels, framing, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError)) throw error;
     refuse(ctx, options);
     return;
   }
-  // Presence (#11): after connect, so the stream hears its own join; released when it closes. A
-  // stream on no tracked channel registers nothing (open() would skip it anyway): no closure and
-  // close listener held for its life.
-  if (names.some((name) => options.presence.isTracked(name))) {
-    body.once('close', options.presence.open(names, { sub: grant.sub, info: grant.info, chatName: chatSessionName(ctx) }));
+  try {
+    // Presence (#11): after connect, so the stream hears its own join; released when it closes.
+    // A stream on no tracked channel registers nothing (open() would skip it anyway): no closure
+    // and close listener held for its life.
+    if (names.some((name) => options.presence.isTracked(name))) {
+      body.once('close', options.presence.open(names, { sub: grant.sub, info: grant.info, chatName: chatSessionName(ctx) }));
+    }
+    openEventStream(ctx, body);
+  } catch (error) {
+    // Registered but never served: closing the body releases the hub's slot and any presence.
+    body.destroy();
+    throw error;
   }
-  openEventStream(ctx, body);
 }
 
 function refuse(ctx: Context, options: StreamServingOptions): void {

@@ -1,4 +1,3 @@
-import type { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker';
 import { BrokerUnavailableError } from '../errors';
@@ -8,13 +7,13 @@ import { encodeComment, encodePosition, encodeRetry } from '../sse/encode';
 import { HubChannel, type ChannelContext } from './channel';
 import { HubClient, type StartPosition } from './client';
 import { realClock, type Clock } from './clock';
+import type { ConnectRequest } from './connect-request';
 import { sortChannels } from './cursor';
 import { Deadlines } from './deadlines';
 import { scheduleExpiry } from './expiry';
 import { fanOut } from './fan-out';
 import { FlushScheduler } from './flush-scheduler';
 import { replayThenLive } from './replay';
-import type { Framing } from './stream-channel';
 
 export interface HubOptions {
   readonly broker: Broker;
@@ -34,24 +33,7 @@ export interface HubOptions {
   readonly clock?: Clock;
 }
 
-/** One channel a stream asks for, and where it resumes (null = live only). */
-export interface ChannelRequest {
-  readonly name: string;
-  readonly resumePoint: number | null;
-}
-
-/** What a stream request asks of the hub. */
-export interface ConnectRequest {
-  /** Validated, distinct channel names. */
-  readonly channels: readonly ChannelRequest[];
-  /** `multi` for `GET /streams` (envelope data, the cursor as each event's id), else `single`. */
-  readonly framing: Framing;
-  readonly stream: PassThrough;
-  /** Destroys the client's connection (used to drop a slow client at once). */
-  readonly abortConnection: () => void;
-  /** When the credential that authorized the stream expires: `hub.reauth` before, the end at it. */
-  readonly expiresAtMs?: number | null;
-}
+export type { ChannelRequest, ConnectRequest } from './connect-request';
 
 const HEARTBEAT = encodeComment('heartbeat');
 const DEFAULT_MAX_FLUSH_WAIT_MS = 50;

@@ -3,7 +3,7 @@ import type { EventBroker } from '../broker/broker';
 import type { StoredEvent } from '../event';
 import type { Metrics } from '../metrics';
 import { ChannelFrame } from './frames';
-import type { Subscription } from './subscription';
+import type { StreamChannel } from './stream-channel';
 
 /** An event received from the broker, waiting for its turn in the channel's ordered delivery. */
 interface InboxItem {
@@ -28,22 +28,22 @@ export interface ChannelContext {
 }
 
 /**
- * One channel with streams on this process: its ordered delivery. Ids reach the batch
- * consecutively: a hole in pub/sub delivery is filled from history before going on, and one that
- * history cannot fill becomes a `hub.gap` notice. Outages set `needsCatchUp`.
+ * One channel with streams on this process: its ordered delivery, and which of its streams are
+ * live or still replaying. Ids reach the batch consecutively: a hole in pub/sub delivery is
+ * filled from history before going on, and one that history cannot fill becomes a `hub.gap`
+ * notice. An outage (`markOutage`) makes it read history before the next live event.
  */
 export class HubChannel {
-  readonly live = new Set<Subscription>();
-  readonly replaying = new Set<Subscription>();
+  private readonly live = new Set<StreamChannel>();
+  private readonly replaying = new Set<StreamChannel>();
   /** Connects waiting for `ready`; the channel is kept while any are pending. */
-  pendingConnects = 0;
-  /** Newest id delivered to the channel's pipeline; null until the channel has an event. */
-  lastId: number | null = null;
-  initialized = false;
+  private pendingConnects = 0;
+  private newestId: number | null = null;
+  private initialized = false;
   /** Set when live delivery may have missed events (broker outage): read history first. */
-  needsCatchUp = false;
-  batch: Batch = { items: [], publishedAtMs: [] };
-  ready: Promise<void> = Promise.resolve();
+  private needsCatchUp = false;
+  private batch: Batch = { items: [], publishedAtMs: [] };
+  private readyPromise: Promise<void> = Promise.resolve();
   /** Events received while initializing, repairing a hole or waiting for the broker. */
   private readonly inbox: InboxItem[] = [];
   private draining = false;
@@ -53,30 +53,85 @@ export class HubChannel {
     private readonly context: ChannelContext,
   ) {}
 
+  /** Newest id delivered to the channel's pipeline; null until the channel has an event. */
+  get lastId(): number | null {
+    return this.newestId;
+  }
+
+  /** Settles once `start` has subscribed (rejecting with what `start`'s `onFailure` made of an error). */
+  get ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
   get isUnused(): boolean {
     return this.live.size === 0 && this.replaying.size === 0 && this.pendingConnects === 0;
   }
 
-  /** Every subscription, live or replaying. */
-  *subscriptions(): Iterable<Subscription> {
+  /** The streams that get each batch from fan-out. */
+  get liveStreams(): ReadonlySet<StreamChannel> {
+    return this.live;
+  }
+
+  /** Every stream, live or replaying. */
+  *streams(): Iterable<StreamChannel> {
     yield* this.live;
     yield* this.replaying;
   }
 
-  /** Subscribes through the broker and learns the newest id; the hub awaits it as `ready`. */
-  async initialize(): Promise<void> {
-    await this.context.broker.subscribe(this.name);
-    const newest = await this.context.broker.history(this.name, { limit: 1 });
-    this.lastId = newest.lastId;
-    this.initialized = true;
-    if (this.inbox.length > 0) void this.drain();
+  /**
+   * Subscribes through the broker and learns the newest id, as `ready`. Called once, by the hub
+   * that created the channel; `onFailure` gives the error `ready` rejects with.
+   */
+  start(onFailure: (error: unknown) => Error): void {
+    this.readyPromise = this.initialize().catch((error: unknown) => {
+      throw onFailure(error);
+    });
+  }
+
+  /** Keeps the channel while a connect waits for `ready` (until `unpinForConnect`). */
+  pinForConnect(): void {
+    this.pendingConnects++;
+  }
+
+  unpinForConnect(): void {
+    this.pendingConnects--;
+  }
+
+  /** Adds a stream that starts live at the channel's newest id. */
+  addLive(stream: StreamChannel): void {
+    stream.advanceTo(this.newestId ?? 0);
+    this.live.add(stream);
+  }
+
+  /** Adds a stream that replays history first: the channel's live items are held back for it. */
+  startReplay(stream: StreamChannel): void {
+    stream.startReplay();
+    this.replaying.add(stream);
+  }
+
+  /** Ends a stream's replay: sends what it held back (minus what history gave), then it is live. */
+  goLive(stream: StreamChannel): void {
+    stream.writeItems(stream.takeHeldBack());
+    if (stream.client.closed) return;
+    this.replaying.delete(stream);
+    this.live.add(stream);
+  }
+
+  remove(stream: StreamChannel): void {
+    this.live.delete(stream);
+    this.replaying.delete(stream);
+  }
+
+  /** The broker went down: live delivery may miss events, so history is read before the next one. */
+  markOutage(): void {
+    this.needsCatchUp = true;
   }
 
   /** Takes a live event from the broker. */
   receive(event: StoredEvent, publishedAtMs: number): void {
     // Fast path: in order and nothing queued, so deliver without touching the inbox. A channel
     // that had no events yet checks its first one against history too (null = 0).
-    if (this.initialized && !this.draining && this.inbox.length === 0 && !this.needsCatchUp && event.id <= (this.lastId ?? 0) + 1) {
+    if (this.initialized && !this.draining && this.inbox.length === 0 && !this.needsCatchUp && event.id <= (this.newestId ?? 0) + 1) {
       this.accept(event, publishedAtMs);
       return;
     }
@@ -98,6 +153,14 @@ export class HubChannel {
     return batch;
   }
 
+  private async initialize(): Promise<void> {
+    await this.context.broker.subscribe(this.name);
+    const newest = await this.context.broker.history(this.name, { limit: 1 });
+    this.newestId = newest.lastId;
+    this.initialized = true;
+    if (this.inbox.length > 0) void this.drain();
+  }
+
   /** Delivers the inbox in id order, reading history first wherever ids are missing. */
   private async drain(): Promise<void> {
     if (this.draining) return;
@@ -110,8 +173,8 @@ export class HubChannel {
         }
         const next = this.inbox[0];
         if (!next) break;
-        if (next.event.id > (this.lastId ?? 0) + 1) {
-          const hadEvents = this.lastId !== null;
+        if (next.event.id > (this.newestId ?? 0) + 1) {
+          const hadEvents = this.newestId !== null;
           await this.catchUp(next.event.id);
           if (hadEvents) this.context.metrics.gapsRepaired.inc();
         }
@@ -129,7 +192,7 @@ export class HubChannel {
 
   /** Delivers history after the channel's last id (up to, not including, `beforeId` if given). */
   private async catchUp(beforeId = Infinity): Promise<void> {
-    const after = this.lastId ?? 0;
+    const after = this.newestId ?? 0;
     const page = await this.context.broker.history(this.name, { after, limit: this.context.historySize });
     for (const event of page.events) {
       // The event that revealed the hole comes from the inbox, with its publish time.
@@ -140,13 +203,13 @@ export class HubChannel {
 
   /** Takes an event into the channel's ordered delivery: drops repeats, flags holes. */
   private accept(event: StoredEvent, publishedAtMs: number | undefined): void {
-    const lastId = this.lastId;
+    const lastId = this.newestId;
     if (lastId !== null && event.id <= lastId) return;
     if (lastId !== null && event.id > lastId + 1) {
       this.context.metrics.gapsUnrepairable.inc();
       this.enqueue(ChannelFrame.gap(this.name, lastId, event.id, event.id - 0.5));
     }
-    this.lastId = event.id;
+    this.newestId = event.id;
     this.enqueue(ChannelFrame.event(this.name, event));
     if (publishedAtMs !== undefined) this.batch.publishedAtMs.push(publishedAtMs);
     this.context.onBatch(this);
@@ -155,6 +218,6 @@ export class HubChannel {
   /** Adds an item to the current batch and to every replaying stream's queue. */
   private enqueue(item: ChannelFrame): void {
     this.batch.items.push(item);
-    for (const subscription of this.replaying) subscription.replayQueue?.push(item);
+    for (const stream of this.replaying) stream.holdBack(item);
   }
 }

@@ -3,7 +3,7 @@ import { encodeId } from '../sse/encode';
 import { sendDirect } from '../sse/feed-response';
 import { cursorEntry } from './cursor';
 import type { ChannelFrame } from './frames';
-import { Subscription } from './subscription';
+import { StreamChannel, type Framing } from './stream-channel';
 
 /** Where each channel of a stream starts: its resume point, or its newest id for live only. */
 export interface StartPosition {
@@ -14,30 +14,34 @@ export interface StartPosition {
 /**
  * One connected stream, following one channel or (for `GET /streams`) several. The hub writes
  * shared buffers to it; per-client work is a write and a length check, plus, on a multi-channel
- * stream, the cursor line that only this stream's positions decide.
+ * stream, the cursor line that only this stream's positions decide. It owns whether it is open.
  */
 export class HubClient {
   /** One per channel, in cursor order (ascending byte order of the names). */
-  readonly subscriptions: readonly Subscription[];
-  closed = false;
-  lastWriteAtMs = Date.now();
+  readonly streamChannels: readonly StreamChannel[];
+  private isOpen = true;
+  private lastWriteAtMs = Date.now();
   /** Multi-channel only: `name=id` per channel, the newest event sent (or the start position). */
   private readonly entries: string[];
 
   constructor(
     start: readonly StartPosition[],
-    /** True for `GET /streams`: envelope data and a cursor as the id. */
-    readonly multi: boolean,
+    readonly framing: Framing,
     private readonly stream: PassThrough,
     private readonly maxUnsentBytes: number,
     private readonly onSlow: (client: HubClient) => void,
     private readonly abortConnection: () => void,
   ) {
-    this.subscriptions = start.map(({ channel }, index) => new Subscription(this, channel, index));
+    this.streamChannels = start.map(({ channel }, index) => new StreamChannel(this, channel, index, framing));
     // Only a multi-channel stream writes a cursor.
-    this.entries = multi ? start.map(({ channel, position }) => cursorEntry(channel, position)) : [];
+    this.entries = framing === 'multi' ? start.map(({ channel, position }) => cursorEntry(channel, position)) : [];
     // A write racing the client's disconnect may error; the close handler cleans up.
     stream.on('error', ignoreError);
+  }
+
+  /** True once the stream ended, was dropped or closed: nothing more is written to it. */
+  get closed(): boolean {
+    return !this.isOpen;
   }
 
   /** The multi-channel cursor: every channel's newest event sent, or where it started. */
@@ -47,7 +51,7 @@ export class HubClient {
 
   /** Writes a frame; a client still holding more than its limit unsent is reported slow instead. */
   write(frame: Buffer, nowMs = Date.now()): void {
-    if (this.closed) return;
+    if (!this.isOpen) return;
     this.lastWriteAtMs = nowMs;
     // Nothing queued and the socket takes more: straight to the socket.
     if (sendDirect(this.stream, frame)) return;
@@ -58,14 +62,6 @@ export class HubClient {
       return;
     }
     this.stream.write(frame);
-  }
-
-  /** Writes items of one channel encoded for this stream, and moves its position past them. */
-  writeItems(subscription: Subscription, items: readonly ChannelFrame[]): void {
-    const last = items[items.length - 1];
-    if (!last) return;
-    this.write(this.multi ? this.encodeMulti(subscription.index, items) : concat(items.map((item) => item.single)));
-    subscription.lastSentKey = last.key;
   }
 
   /**
@@ -99,7 +95,7 @@ export class HubClient {
 
   /** Resolves when the stream can take more (at once unless its buffer is full), or has closed. */
   drained(): Promise<void> {
-    if (this.closed || !this.stream.writableNeedDrain) return Promise.resolve();
+    if (!this.isOpen || !this.stream.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         this.stream.off('drain', done);
@@ -113,20 +109,34 @@ export class HubClient {
 
   /** Ends the stream gracefully (the client reconnects and resumes). */
   end(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.isOpen) return;
+    this.isOpen = false;
     this.stream.end();
   }
 
   /** Drops the connection at once, freeing what it holds unsent. */
   abort(): void {
-    this.closed = true;
-    this.stream.destroy();
+    this.discard();
     this.abortConnection();
   }
 
+  /** Destroys the stream but not the connection (the request can still be answered). */
+  discard(): void {
+    this.isOpen = false;
+    this.stream.destroy();
+  }
+
+  /** Writes `frame` when nothing was written for `idleMs`. */
+  writeIfIdle(frame: Buffer, idleMs: number, nowMs: number): void {
+    if (nowMs - this.lastWriteAtMs >= idleMs) this.write(frame, nowMs);
+  }
+
+  /** Calls `listener` once the stream has closed (after which `closed` is true). */
   onClose(listener: () => void): void {
-    this.stream.once('close', listener);
+    this.stream.once('close', () => {
+      this.isOpen = false;
+      listener();
+    });
   }
 }
 

@@ -1,5 +1,4 @@
-import { AppError } from '../errors';
-import { isValidChannel, parseResumePoint } from '../event';
+import { isValidChannel } from '../event';
 
 /**
  * The multi-channel cursor of `GET /streams`: `name=id` per channel, joined by `,`. Parsed into
@@ -7,11 +6,19 @@ import { isValidChannel, parseResumePoint } from '../event';
  */
 export type Cursor = ReadonlyMap<string, number>;
 
-const INVALID_CURSOR = 'Last-Event-ID must be a cursor: comma-separated name=<decimal id> entries, each channel at most once';
+/** The text is not a cursor (the message says why); the route that read it decides the answer. */
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
+
+/** A resume point, as for a single channel: a decimal integer >= 0 of at most 16 digits. */
+const POSITION_PATTERN = /^[0-9]{1,16}$/;
+const INVALID_ENTRY = 'Last-Event-ID must be a cursor: comma-separated name=<decimal id> entries, each channel at most once';
+const INVALID_POSITION = 'Last-Event-ID must be a decimal integer >= 0 of at most 16 digits';
 
 /**
- * Parses a cursor. Returns null for absent or empty; throws 400 `invalid_last_event_id` for
- * anything that is not a `,`-separated list of `name=<resume point>` with valid, distinct names.
+ * Parses a cursor. Returns null for absent or empty; throws InvalidCursorError for anything that
+ * is not a `,`-separated list of `name=<resume point>` with valid, distinct names. Pure: no I/O.
  */
 export function parseCursor(text: string | undefined | null): Cursor | null {
   if (text === undefined || text === null || text === '') return null;
@@ -20,10 +27,11 @@ export function parseCursor(text: string | undefined | null): Cursor | null {
     const separator = entry.lastIndexOf('=');
     const name = entry.slice(0, separator);
     if (separator < 0 || !isValidChannel(name) || cursor.has(name)) {
-      throw new AppError(400, 'invalid_last_event_id', INVALID_CURSOR);
+      throw new InvalidCursorError(INVALID_ENTRY);
     }
-    const position = parseResumePoint(entry.slice(separator + 1) || 'x');
-    cursor.set(name, position ?? 0);
+    const position = entry.slice(separator + 1);
+    if (!POSITION_PATTERN.test(position)) throw new InvalidCursorError(INVALID_POSITION);
+    cursor.set(name, Number(position));
   }
   return cursor;
 }

@@ -14,30 +14,31 @@ export function fanOut(channel: HubChannel, batch: Batch, nowMs: number): number
   let singleBuffer: Buffer | undefined;
   let multiBuffers: Map<string, { buffer: Buffer; entry: string | undefined }> | undefined;
   let writes = 0;
-  for (const subscription of channel.live) {
-    if (subscription.lastSentKey >= lastKey) continue;
-    const client = subscription.client;
+  for (const stream of channel.liveStreams) {
+    const lastSentKey = stream.lastSentKey;
+    if (lastSentKey >= lastKey) continue;
     // A stream that already has the batch's beginning (it went live during this turn).
-    if (subscription.lastSentKey >= firstKey) {
-      client.writeItems(subscription, itemsAfter(items, subscription.lastSentKey));
-    } else if (!client.multi) {
+    if (lastSentKey >= firstKey) {
+      stream.writeItems(itemsAfter(items, lastSentKey));
+    } else if (stream.framing === 'single') {
       singleBuffer ??= items.length === 1 ? (items[0] as ChannelFrame).single : Buffer.concat(items.map((item) => item.single));
-      client.write(singleBuffer, nowMs);
-      subscription.lastSentKey = lastKey;
+      stream.client.write(singleBuffer, nowMs);
+      stream.advanceTo(lastKey);
     } else {
       multiBuffers ??= new Map();
-      const [before, after] = client.cursorContext(subscription.index);
+      const client = stream.client;
+      const [before, after] = client.cursorContext(stream.index);
       const key = `${before}\n${after}`;
       const shared = multiBuffers.get(key);
       if (shared) {
         client.write(shared.buffer, nowMs);
-        if (shared.entry !== undefined) client.setEntry(subscription.index, shared.entry);
+        if (shared.entry !== undefined) client.setEntry(stream.index, shared.entry);
       } else {
-        const buffer = client.encodeMulti(subscription.index, items);
+        const buffer = client.encodeMulti(stream.index, items);
         multiBuffers.set(key, { buffer, entry: lastEntry(items) });
         client.write(buffer, nowMs);
       }
-      subscription.lastSentKey = lastKey;
+      stream.advanceTo(lastKey);
     }
     writes++;
   }

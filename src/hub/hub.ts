@@ -1,15 +1,18 @@
-import type { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import type { EventBroker } from '../broker/broker';
 import { BrokerUnavailableError } from '../errors';
 import type { StoredEvent } from '../event';
 import type { Metrics } from '../metrics';
-import { encodeComment, encodePosition, encodeRetry, encodeUnidentifiedEvent } from '../sse/encode';
+import { encodeComment, encodePosition, encodeRetry } from '../sse/encode';
 import { HubChannel, type ChannelContext } from './channel';
 import { HubClient, type StartPosition } from './client';
+import { realClock, type Clock } from './clock';
+import type { ConnectRequest } from './connect-request';
 import { sortChannels } from './cursor';
 import { Deadlines } from './deadlines';
+import { scheduleExpiry } from './expiry';
 import { fanOut } from './fan-out';
+import { FlushScheduler } from './flush-scheduler';
 import { replayThenLive } from './replay';
 
 export interface HubOptions {
@@ -26,62 +29,43 @@ export interface HubOptions {
    * stalled process cannot add more); 0 flushes on the next turn always.
    */
   readonly maxFlushWaitMs?: number;
+  /** Time and timers for deadlines, flush waits and the reauth lead (default: the real ones). */
+  readonly clock?: Clock;
 }
 
-/** One channel a stream asks for, and where it resumes (null = live only). */
-export interface ChannelRequest {
-  readonly name: string;
-  readonly resumePoint: number | null;
-}
-
-/** What a stream request asks of the hub. */
-export interface ConnectRequest {
-  /** Validated, distinct channel names. */
-  readonly channels: readonly ChannelRequest[];
-  /** True for `GET /streams`: envelope data and the cursor as each event's id. */
-  readonly multi: boolean;
-  readonly stream: PassThrough;
-  /** Destroys the client's connection (used to drop a slow client at once). */
-  readonly abortConnection: () => void;
-  /** When the credential that authorized the stream expires: `hub.reauth` before, the end at it. */
-  readonly expiresAtMs?: number | null;
-}
+export type { ChannelRequest, ConnectRequest } from './connect-request';
 
 const HEARTBEAT = encodeComment('heartbeat');
-/** A shorter wait than this is not worth a timer: the flush comes on the next turn. */
-const MIN_FLUSH_WAIT_MS = 1;
 const DEFAULT_MAX_FLUSH_WAIT_MS = 50;
-/** `hub.reauth` comes this long before expiry, or at half the credential's life when shorter. */
-const REAUTH_LEAD_MS = 60_000;
 
 /**
  * The registry of streams: connect and disconnect, channels ↔ streams, limits, heartbeats and
  * credential expiry. Each channel keeps its own ordered delivery (HubChannel); the events of one
- * event-loop turn are written to each stream as one buffer (fanOut); a stream that resumes
+ * event-loop turn are written to each stream as one buffer (FlushScheduler, fanOut); a stream that resumes
  * replays each channel's history before going live on it (replayThenLive). A slow stream is
  * dropped, never awaited.
  */
 export class Hub {
   private readonly channels = new Map<string, HubChannel>();
   private readonly clients = new Set<HubClient>();
-  private readonly dirty = new Set<HubChannel>();
-  private flushScheduled = false;
-  /** How long the last flush took, and when it ended (performance.now()). */
-  private lastFlushCostMs = 0;
-  private lastFlushEndMs = 0;
+  private readonly flushes: FlushScheduler<HubChannel>;
   private pendingConnects = 0;
   private readonly heartbeatTimer: NodeJS.Timeout;
-  private readonly deadlines = new Deadlines();
+  private readonly clock: Clock;
+  private readonly deadlines: Deadlines;
   private readonly retryFrame: Buffer;
   /** Shared by every channel (a channel per user means many of them). */
   private readonly channelContext: ChannelContext;
 
   constructor(private readonly options: HubOptions) {
+    this.clock = options.clock ?? realClock;
+    this.deadlines = new Deadlines(this.clock);
+    this.flushes = new FlushScheduler((dirty, nowMs) => this.deliver(dirty, nowMs), options.maxFlushWaitMs ?? DEFAULT_MAX_FLUSH_WAIT_MS, this.clock);
     this.retryFrame = encodeRetry(options.retryMs);
-    this.channelContext = { ...options, onBatch: (channel) => this.markDirty(channel) };
+    this.channelContext = { ...options, onBatch: (channel) => this.flushes.markDirty(channel) };
     options.broker.onEvent((channel, event, publishedAtMs) => this.receive(channel, event, publishedAtMs));
     options.broker.on('down', () => {
-      for (const channel of this.channels.values()) channel.needsCatchUp = true;
+      for (const channel of this.channels.values()) channel.markOutage();
     });
     options.broker.on('resubscribed', () => {
       for (const channel of this.channels.values()) channel.catchUpNow();
@@ -102,6 +86,11 @@ export class Hub {
     return this.channels.size;
   }
 
+  /** Credential deadlines (`hub.reauth`, end) of open streams still to come. */
+  get deadlineCount(): number {
+    return this.deadlines.size;
+  }
+
   /** True when a new stream can be served now (below MAX_CLIENTS, broker ready). */
   get acceptsClients(): boolean {
     return this.clientCount < this.options.maxClients && this.options.broker.ready;
@@ -111,56 +100,49 @@ export class Hub {
    * Registers a stream on its channels. Resolves once it is registered for live events on every
    * one, with the retry field and its start position already written, so every event published
    * after the caller sends the headers reaches it; replay continues in the background. Rejects
-   * with BrokerUnavailableError when a channel cannot be subscribed.
+   * with BrokerUnavailableError when a channel cannot be subscribed. If registering fails
+   * half-way, it is undone (the stream destroyed, nothing kept) and the error rethrown.
    */
   async connect(request: ConnectRequest): Promise<HubClient> {
     const names = sortChannels(request.channels.map((channel) => channel.name));
     const resumePoints = new Map(request.channels.map((channel) => [channel.name, channel.resumePoint]));
     const channels = names.map((name) => this.channelFor(name));
-    for (const channel of channels) channel.pendingConnects++;
-    this.pendingConnects++;
-    const subscribed = await Promise.all(channels.map((channel) => channel.ready)).then(
-      () => ({ ok: true as const }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    this.pendingConnects--;
-    for (const channel of channels) channel.pendingConnects--;
-    if (!subscribed.ok) {
-      // The channels that did subscribe are released unless other streams hold them.
-      for (const channel of channels) this.releaseIfUnused(channel);
-      throw subscribed.error;
-    }
+    await this.whenReady(channels);
     const start: StartPosition[] = channels.map((channel) => ({
       channel: channel.name,
       position: resumePoints.get(channel.name) ?? channel.lastId ?? 0,
     }));
-    const client = new HubClient(
-      start,
-      request.multi,
-      request.stream,
-      this.options.clientBufferBytes,
-      (slow) => this.dropSlow(slow),
-      request.abortConnection,
-    );
-    client.onClose(() => this.remove(client));
+    const client = new HubClient(start, request.framing, request.stream, this.options.clientBufferBytes, (slow) => this.dropSlow(slow), request.abortConnection);
+    let cancelExpiry = (): void => undefined;
+    client.onClose(() => {
+      cancelExpiry();
+      this.remove(client);
+    });
     this.clients.add(client);
     this.options.metrics.clientsConnected.inc();
-    client.write(this.retryFrame);
-    client.write(encodePosition(request.multi ? client.cursor : String(start[0]?.position ?? 0)));
-    channels.forEach((channel, index) => {
-      const subscription = client.subscriptions[index];
-      if (!subscription) return;
-      const resumePoint = resumePoints.get(channel.name) ?? null;
-      if (resumePoint === null) {
-        subscription.lastSentKey = channel.lastId ?? 0;
-        channel.live.add(subscription);
-      } else {
-        subscription.replayQueue = [];
-        channel.replaying.add(subscription);
-        void replayThenLive(channel, subscription, resumePoint, this.options);
+    try {
+      client.write(this.retryFrame);
+      client.write(encodePosition(request.framing === 'multi' ? client.cursor : String(start[0]?.position ?? 0)));
+      channels.forEach((channel, index) => {
+        const stream = client.streamChannels[index];
+        if (!stream) return;
+        const resumePoint = resumePoints.get(channel.name) ?? null;
+        if (resumePoint === null) {
+          channel.addLive(stream);
+        } else {
+          channel.startReplay(stream);
+          void replayThenLive(channel, stream, resumePoint, this.options);
+        }
+      });
+      if (request.expiresAtMs !== undefined && request.expiresAtMs !== null) {
+        cancelExpiry = scheduleExpiry(this.deadlines, this.clock, client, request.expiresAtMs);
       }
-    });
-    if (request.expiresAtMs !== undefined && request.expiresAtMs !== null) this.scheduleExpiry(client, request.expiresAtMs);
+    } catch (error) {
+      cancelExpiry();
+      client.discard();
+      this.remove(client);
+      throw error;
+    }
     return client;
   }
 
@@ -171,15 +153,31 @@ export class Hub {
   broadcast(channel: string, frame: Buffer): void {
     const state = this.channels.get(channel);
     if (!state) return;
-    for (const subscription of state.subscriptions()) subscription.client.write(frame);
+    for (const stream of state.streams()) stream.client.write(frame);
   }
 
   /** Ends every stream (clients reconnect elsewhere and resume) and stops the timers. */
   close(): void {
     clearInterval(this.heartbeatTimer);
     this.deadlines.stop();
-    this.flushDirty();
+    this.flushes.flushNow();
     for (const client of this.clients) client.end();
+  }
+
+  /** Waits until every channel is subscribed; on failure releases those no other stream holds. */
+  private async whenReady(channels: readonly HubChannel[]): Promise<void> {
+    // Pinned until all are ready: a channel ready early must not be released meanwhile.
+    for (const channel of channels) channel.pinForConnect();
+    this.pendingConnects++;
+    const subscribed = await Promise.all(channels.map((channel) => channel.ready)).then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    this.pendingConnects--;
+    for (const channel of channels) channel.unpinForConnect();
+    if (subscribed.ok) return;
+    for (const channel of channels) this.releaseIfUnused(channel);
+    throw subscribed.error;
   }
 
   private channelFor(name: string): HubChannel {
@@ -187,9 +185,9 @@ export class Hub {
     if (existing) return existing;
     const channel = new HubChannel(name, this.channelContext);
     this.channels.set(name, channel);
-    channel.ready = channel.initialize().catch((error: unknown) => {
+    channel.start((error) => {
       this.forget(channel);
-      throw error instanceof BrokerUnavailableError ? error : new BrokerUnavailableError();
+      return error instanceof BrokerUnavailableError ? error : new BrokerUnavailableError();
     });
     return channel;
   }
@@ -198,76 +196,32 @@ export class Hub {
     this.channels.get(name)?.receive(event, publishedAtMs);
   }
 
-  private markDirty(channel: HubChannel): void {
-    this.dirty.add(channel);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // Writing is at most half of the loop's time: a flush waits until as long after the last
-    // one as that took. At light load the last flush ended long ago and this is the next turn;
-    // when flushes come back to back (more events than the streams can be written), the events
-    // of that wait share one write per stream instead of taking one each, and the other half
-    // is left to the requests (publishes) and Redis.
-    const waitMs = Math.min(this.options.maxFlushWaitMs ?? DEFAULT_MAX_FLUSH_WAIT_MS, this.lastFlushCostMs - (performance.now() - this.lastFlushEndMs));
-    if (waitMs < MIN_FLUSH_WAIT_MS) setImmediate(this.flushDirtyNow);
-    else setTimeout(this.flushDirtyNow, waitMs).unref();
-  }
-
-  private readonly flushDirtyNow = (): void => this.flushDirty();
-
-  private flushDirty(): void {
-    this.flushScheduled = false;
-    const startedAt = performance.now();
-    const now = Date.now();
-    for (const channel of this.dirty) {
+  private deliver(dirty: ReadonlySet<HubChannel>, nowMs: number): void {
+    for (const channel of dirty) {
       const batch = channel.takeBatch();
-      const writes = fanOut(channel, batch, now);
+      const writes = fanOut(channel, batch, nowMs);
       this.options.metrics.eventsDelivered.inc(writes * batch.items.length);
       for (const publishedAtMs of batch.publishedAtMs) {
-        this.options.metrics.deliveryLatency.observe((now - publishedAtMs) / 1000);
+        this.options.metrics.deliveryLatency.observe((nowMs - publishedAtMs) / 1000);
       }
     }
-    this.dirty.clear();
-    // Node sends what was written once this callback returns (each response uncorks its socket
-    // on the next tick, queued before this one): the system calls are most of a flush's cost.
-    process.nextTick(this.recordFlushEnd, startedAt);
-  }
-
-  private readonly recordFlushEnd = (startedAt: number): void => {
-    this.lastFlushEndMs = performance.now();
-    this.lastFlushCostMs = this.lastFlushEndMs - startedAt;
-  };
-
-  /** `hub.reauth` ahead of the credential's expiry, then the end at it. */
-  private scheduleExpiry(client: HubClient, expiresAtMs: number): void {
-    const now = Date.now();
-    const leadMs = Math.min(REAUTH_LEAD_MS, Math.max(0, (expiresAtMs - now) / 2));
-    const reauth = encodeUnidentifiedEvent('hub.reauth', JSON.stringify({ expiresAt: new Date(expiresAtMs).toISOString() }));
-    // The deadlines hold a reference that a closed stream gives up, not the stream itself.
-    const held: { client: HubClient | null } = { client };
-    client.onClose(() => {
-      held.client = null;
-    });
-    this.deadlines.add(expiresAtMs - leadMs, () => held.client?.write(reauth));
-    this.deadlines.add(expiresAtMs, () => held.client?.end());
   }
 
   private dropSlow(client: HubClient): void {
     if (client.closed) return;
     this.options.metrics.clientsDroppedSlow.inc();
-    this.options.logger.warn({ channels: client.subscriptions.map((subscription) => subscription.channel) }, 'dropping a slow client (CLIENT_BUFFER_BYTES exceeded)');
+    this.options.logger.warn({ channels: client.streamChannels.map((stream) => stream.channel) }, 'dropping a slow client (CLIENT_BUFFER_BYTES exceeded)');
     client.abort();
     this.remove(client);
   }
 
   private remove(client: HubClient): void {
-    client.closed = true;
     if (!this.clients.delete(client)) return;
     this.options.metrics.clientsConnected.dec();
-    for (const subscription of client.subscriptions) {
-      const channel = this.channels.get(subscription.channel);
+    for (const stream of client.streamChannels) {
+      const channel = this.channels.get(stream.channel);
       if (!channel) continue;
-      channel.live.delete(subscription);
-      channel.replaying.delete(subscription);
+      channel.remove(stream);
       this.releaseIfUnused(channel);
     }
   }
@@ -280,13 +234,11 @@ export class Hub {
 
   private forget(channel: HubChannel): void {
     if (this.channels.get(channel.name) === channel) this.channels.delete(channel.name);
-    this.dirty.delete(channel);
+    this.flushes.forget(channel);
   }
 
   private sendHeartbeats(): void {
-    const now = Date.now();
-    for (const client of this.clients) {
-      if (now - client.lastWriteAtMs >= this.options.heartbeatMs) client.write(HEARTBEAT, now);
-    }
+    const now = this.clock.now();
+    for (const client of this.clients) client.writeIfIdle(HEARTBEAT, this.options.heartbeatMs, now);
   }
 }

@@ -3,7 +3,7 @@ import type { EventBroker, HistoryPage } from '../broker/broker';
 import type { Metrics } from '../metrics';
 import type { HubChannel } from './channel';
 import { ChannelFrame } from './frames';
-import type { Subscription } from './subscription';
+import type { StreamChannel } from './stream-channel';
 
 export interface ReplayContext {
   readonly broker: EventBroker;
@@ -17,16 +17,16 @@ export const REPLAY_PAGE_EVENTS = 200;
 /**
  * Sends one channel's history after the resume point to one stream, in pages, waiting for the
  * stream to take each one (so a wave of reconnects holds at most a page per stream), then the
- * live items queued meanwhile, then moves the subscription to the channel's live set. A resume
+ * live items held back meanwhile, then the channel moves the stream to its live set. A resume
  * point that history cannot honour gets a `hub.gap` notice first. If history is unreachable the
  * stream is ended: the client retries.
  */
-export async function replayThenLive(channel: HubChannel, subscription: Subscription, resumePoint: number, context: ReplayContext): Promise<void> {
-  const client = subscription.client;
+export async function replayThenLive(channel: HubChannel, stream: StreamChannel, resumePoint: number, context: ReplayContext): Promise<void> {
+  const client = stream.client;
   const read = (after: number): Promise<HistoryPage> => context.broker.history(channel.name, { after, limit: REPLAY_PAGE_EVENTS });
   const writeGap = (lastEventId: number, firstAvailableId: number | null): void => {
     const notice = ChannelFrame.gap(channel.name, lastEventId, firstAvailableId, 0);
-    client.write(client.multi ? notice.multi : notice.single);
+    client.write(stream.framing === 'multi' ? notice.multi : notice.single);
   };
   try {
     // Let the route hand the stream to Koa first: unpiped bytes would count as a slow client.
@@ -38,16 +38,13 @@ export async function replayThenLive(channel: HubChannel, subscription: Subscrip
       writeGap(resumePoint, firstId);
       if (lastId !== null && resumePoint > lastId) page = await read(0);
     } else {
-      subscription.lastSentKey = resumePoint;
+      stream.advanceTo(resumePoint);
     }
     for (;;) {
       if (client.closed) return;
       const last = page.events[page.events.length - 1];
       if (!last) break;
-      client.writeItems(
-        subscription,
-        page.events.map((event) => ChannelFrame.event(channel.name, event)),
-      );
+      stream.writeItems(page.events.map((event) => ChannelFrame.event(channel.name, event)));
       context.metrics.eventsReplayed.inc(page.events.length);
       if (page.events.length < REPLAY_PAGE_EVENTS) break;
       await client.drained();
@@ -55,22 +52,9 @@ export async function replayThenLive(channel: HubChannel, subscription: Subscrip
       // Trimmed while this stream read the previous pages: say so before going on.
       if (page.firstId !== null && page.firstId > last.id + 1) writeGap(last.id, page.firstId);
     }
-    goLive(channel, subscription);
+    channel.goLive(stream);
   } catch (error) {
     context.logger.warn({ err: error, channel: channel.name }, 'replay failed; ending stream');
     client.end();
   }
-}
-
-/** Sends what arrived live during the replay (minus what history already gave), then goes live. */
-function goLive(channel: HubChannel, subscription: Subscription): void {
-  const queued = subscription.replayQueue ?? [];
-  subscription.replayQueue = null;
-  subscription.client.writeItems(
-    subscription,
-    queued.filter((item) => item.key > subscription.lastSentKey),
-  );
-  if (subscription.client.closed) return;
-  channel.replaying.delete(subscription);
-  channel.live.add(subscription);
 }

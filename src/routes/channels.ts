@@ -34,7 +34,7 @@ function streamHandler(options: ChannelRoutesOptions): (ctx: Context, channel: s
   return async (ctx, channelName) => {
     const name = assertChannel(channelName);
     const resumePoint = parseResumePoint(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
-    await serveStream(ctx, options, [{ name, resumePoint }], false);
+    await serveStream(ctx, options, [{ name, resumePoint }], 'single');
   };
 }
 

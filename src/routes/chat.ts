@@ -65,11 +65,7 @@ function sessionOf(ctx: Context): SessionContext {
   return ctx as unknown as SessionContext;
 }
 
-/** The chat session's name on a request that went through the session middleware, else null. */
-export function chatSessionName(ctx: Context): string | null {
-  const session = (ctx as Partial<SessionContext>).session;
-  return typeof session?.name === 'string' ? session.name : null;
-}
+export { chatSessionName } from './chat-session';
 
 /** The chat: its page and assets, `/login`, `/logout`, `/post`, and `GET /me`. */
 export function chatRoutes(router: Router, options: ChatRoutesOptions): void {

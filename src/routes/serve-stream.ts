@@ -5,10 +5,11 @@ import { AuthUnavailableError } from '../access/auth-hook';
 import { BrokerUnavailableError } from '../errors';
 import { answeredAsHead } from '../http/head';
 import type { ChannelRequest, Hub } from '../hub/hub';
+import type { Framing } from '../hub/stream-channel';
 import type { Metrics } from '../metrics';
 import type { PresenceTracker } from '../presence/tracker';
 import { openEventStream, refuseEventStream } from '../sse/stream';
-import { chatSessionName } from './chat';
+import { chatSessionName } from './chat-session';
 
 export interface StreamServingOptions {
   readonly hub: Hub;
@@ -27,7 +28,7 @@ export async function serveStream(
   ctx: Context,
   options: StreamServingOptions,
   channels: readonly ChannelRequest[],
-  multi: boolean,
+  framing: Framing,
 ): Promise<void> {
   if (!options.hub.acceptsClients) {
     refuse(ctx, options);
@@ -42,19 +43,25 @@ export async function serveStream(
     // Authorized at connect time, once; a ticket lookup during an outage refuses like the hub does.
     grant = await options.access.authorizeRead(ctx, names);
     if (answeredAsHead(ctx)) return;
-    await options.hub.connect({ channels, multi, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
+    await options.hub.connect({ channels, framing, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError || error instanceof AuthUnavailableError)) throw error;
     refuse(ctx, options);
     return;
   }
-  // Presence (#11): after connect, so the stream hears its own join; released when it closes. A
-  // stream on no tracked channel registers nothing (open() would skip it anyway): no closure and
-  // close listener held for its life.
-  if (names.some((name) => options.presence.isTracked(name))) {
-    body.once('close', options.presence.open(names, presenceIdentity(grant, chatSessionName(ctx))));
+  try {
+    // Presence (#11): after connect, so the stream hears its own join; released when it closes.
+    // A stream on no tracked channel registers nothing (open() would skip it anyway): no closure
+    // and close listener held for its life.
+    if (names.some((name) => options.presence.isTracked(name))) {
+      body.once('close', options.presence.open(names, presenceIdentity(grant, chatSessionName(ctx))));
+    }
+    openEventStream(ctx, body);
+  } catch (error) {
+    // Registered but never served: closing the body releases the hub's slot and any presence.
+    body.destroy();
+    throw error;
   }
-  openEventStream(ctx, body);
 }
 
 function refuse(ctx: Context, options: StreamServingOptions): void {

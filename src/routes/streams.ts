@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AppError } from '../errors';
 import { assertChannel } from '../event';
-import { parseCursor } from '../hub/cursor';
+import { InvalidCursorError, parseCursor, type Cursor } from '../hub/cursor';
 import { serveStream, type StreamServingOptions } from './serve-stream';
 import { singleQueryValue } from './query';
 
@@ -17,11 +17,21 @@ export interface StreamsRouteOptions extends StreamServingOptions {
 export function streamsRoute(router: Router, options: StreamsRouteOptions): void {
   router.get('/streams', async (ctx) => {
     const names = requestedChannels(ctx, options.maxStreamChannels);
-    const cursor = parseCursor(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
+    const cursor = requestedCursor(ctx);
     // Entries for channels not on the stream are ignored; a channel without one starts live.
     const channels = names.map((name) => ({ name, resumePoint: cursor?.get(name) ?? null }));
-    await serveStream(ctx, options, channels, true);
+    await serveStream(ctx, options, channels, 'multi');
   });
+}
+
+/** The cursor of `Last-Event-ID` or `lastEventId` (header wins); 400 `invalid_last_event_id` if it is not one. */
+function requestedCursor(ctx: Context): Cursor | null {
+  try {
+    return parseCursor(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new AppError(400, 'invalid_last_event_id', error.message);
+    throw error;
+  }
 }
 
 function requestedChannels(ctx: Context, maxChannels: number): string[] {

@@ -66,7 +66,7 @@ describe('catching up after the subscriber connection dropped', () => {
         // It already has `newest` (say from another instance) and reconnects here just now.
         const body = new PassThrough();
         body.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        await server.hub.connect({ channels: [{ name: 'room', resumePoint: newest.id }], multi: false, stream: body, abortConnection: () => body.destroy() });
+        await server.hub.connect({ channels: [{ name: 'room', resumePoint: newest.id }], framing: 'single', stream: body, abortConnection: () => body.destroy() });
       });
       await connected;
       await keeper.waitForMessages(2);

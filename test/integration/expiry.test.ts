@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { bearer, tokenCookie } from '../helpers/read-request';
 import { SseClient, type SseMessage } from '../helpers/sse-client';
@@ -157,5 +158,84 @@ describe('GET /streams authorization', () => {
     expect(refused).toMatchObject({ status: 403, code: 'forbidden' });
     expect(refused.message).toContain('"user.u2.inbox"');
     expect(await open('channel=news.eu', bearer('not-a-token'))).toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+});
+
+describe.each(BROKERS)('a stream whose credential lives longer than a timer can wait (%s broker)', (broker) => {
+  let server: Server;
+  const key = makeKey('HS256');
+  const DAY_S = 24 * 60 * 60;
+
+  beforeAll(async () => {
+    server = await startTestServer(broker, { ...key.env, PUBLIC_CHANNELS: '' });
+  });
+  afterAll(() => server.close());
+
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Opens `channel` with `token`, checks it is served, closes it and waits for the hub to let go. */
+  async function openAndClose(channel: string, token: string, whileOpen: () => Promise<void> | void): Promise<void> {
+    const client = await SseClient.open(`${server.url}/channels/${channel}/stream`, bearer(token));
+    try {
+      expect(client.response?.statusCode).toBe(200);
+      await client.waitFor((sse) => sse.retries.length > 0 && sse.lastEventId !== undefined, 5000, 'the retry line and position');
+      await whileOpen();
+    } finally {
+      client.close();
+    }
+    await until(() => server.hub.clientCount === 0, 'the hub to release the stream');
+  }
+
+  /**
+   * Timers created while idling for `ms`, and the process's CPU time meanwhile. A timer asked to
+   * wait longer than 2^31-1 ms fires after 1 ms instead (with a TimeoutOverflowWarning, which a
+   * jest test cannot listen to: its `process` is a copy): re-armed, that is a new Timeout every
+   * millisecond; an idle process creates next to none. Not a speed check. The CPU time is shown
+   * but not judged: helper threads (garbage collection, compilation) after earlier suites use
+   * 150-250 ms of an idle second, about what such a spinning timer costs (146 ms measured).
+   */
+  async function idle(ms: number): Promise<{ timersCreated: number; cpuMs: number }> {
+    let timersCreated = 0;
+    const hook = createHook({
+      init(_id, type) {
+        if (type === 'Timeout') timersCreated++;
+      },
+    }).enable();
+    const cpuBefore = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    hook.disable();
+    const cpu = process.cpuUsage(cpuBefore);
+    return { timersCreated, cpuMs: (cpu.user + cpu.system) / 1000 };
+  }
+
+  it('a 30-day token: the stream is served without a busy timer, and once it closes no deadline or timer is left', async () => {
+    const token = await signToken(key, { subscribe: ['long.*'] }, { expiresInS: 30 * DAY_S });
+    await openAndClose('long.month', token, async () => {
+      expect(server.hub.deadlineCount).toBe(2);
+      expect((await idle(300)).timersCreated).toBeLessThan(10);
+    });
+    expect(server.hub.deadlineCount).toBe(0);
+    expect(server.hub.channelCount).toBe(0);
+    const after = await idle(1000);
+    process.stdout.write(`idle second after a 30-day token's stream closed (${broker}): ${after.timersCreated} timers created, process CPU ${after.cpuMs.toFixed(0)} ms\n`);
+    expect(after.timersCreated).toBeLessThan(20);
+  });
+
+  it('exp 1e300 (past any date): the stream is served (200) with no deadline, and its close leaves no client', async () => {
+    const token = await signToken(key, { subscribe: ['long.*'] }, { noExp: true, claims: { exp: 1e300 } });
+    await openAndClose('long.forever', token, () => {
+      expect(server.hub.clientCount).toBe(1);
+      expect(server.hub.deadlineCount).toBe(0);
+    });
+    expect(server.hub.clientCount).toBe(0);
+    expect(server.hub.channelCount).toBe(0);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^ssehub_clients_connected 0$/m);
   });
 });

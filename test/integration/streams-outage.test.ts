@@ -241,7 +241,7 @@ describe.each(BROKERS)('a client leaving halfway through a multi-channel paged r
     const body = new PassThrough();
     await server.hub.connect({
       channels: CHANNELS.map((name) => ({ name, resumePoint: 0 })),
-      multi: true,
+      framing: 'multi',
       stream: body,
       abortConnection: () => body.destroy(),
     });

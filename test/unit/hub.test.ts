@@ -52,12 +52,14 @@ async function publish(broker: MemoryEventBroker, channel: string, data: unknown
 }
 
 describe('Hub', () => {
+  afterEach(() => jest.useRealTimers());
+
   it('encodes each event once and writes the same buffer to every client', async () => {
     const { hub, broker } = setup();
     const a = testStream();
     const b = testStream();
-    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: a.stream, abortConnection: () => undefined });
-    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: b.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], framing: 'single', stream: a.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], framing: 'single', stream: b.stream, abortConnection: () => undefined });
     const id = await publish(broker, 'c', { x: 1 });
     await nextTurn();
     await nextTurn();
@@ -71,7 +73,7 @@ describe('Hub', () => {
   it('writes the events of one event-loop turn to a client as one buffer', async () => {
     const { hub, broker } = setup();
     const client = testStream();
-    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: client.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], framing: 'single', stream: client.stream, abortConnection: () => undefined });
     await nextTurn();
     const before = client.chunks.length;
     const ids = await Promise.all([1, 2, 3].map((n) => publish(broker, 'c', n)));
@@ -88,7 +90,7 @@ describe('Hub', () => {
     const { hub, broker } = setup();
     const ids = [await publish(broker, 'c', 'a'), await publish(broker, 'c', 'b'), await publish(broker, 'c', 'c')];
     const client = testStream();
-    await hub.connect({ channels: [{ name: 'c', resumePoint: ids[0]! }], multi: false, stream: client.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: ids[0]! }], framing: 'single', stream: client.stream, abortConnection: () => undefined });
     const live = await publish(broker, 'c', 'd');
     await nextTurn();
     await nextTurn();
@@ -100,23 +102,22 @@ describe('Hub', () => {
   });
 
   it('when a flush took long, waits about as long for the next one, and the events of the wait share one write', async () => {
+    // Fake time: the hub's clock (Date, performance, timers); turns and ticks stay real.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const { hub, broker } = setup({ maxFlushWaitMs: 1000 });
     const writes: string[] = [];
-    // A stream whose every write keeps the process busy for 20 ms, as a flush to many streams does.
+    // A stream whose every write takes 20 ms of the clock, as a flush to many streams does.
     const slow = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        const end = performance.now() + 20;
-        while (performance.now() < end) {
-          // Busy on purpose.
-        }
+        jest.advanceTimersByTime(20);
         writes.push(chunk.toString());
         done();
       },
     });
     const stream = new PassThrough();
     stream.pipe(slow);
-    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream, abortConnection: () => undefined });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], framing: 'single', stream, abortConnection: () => undefined });
+    await nextTurn();
     await publish(broker, 'c', 1);
     // Its flush (20 ms) is done once this turn and the next tick are.
     await nextTurn();
@@ -127,7 +128,9 @@ describe('Hub', () => {
       await publish(broker, 'c', n);
       await nextTurn();
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(writes.length).toBe(before);
+    jest.advanceTimersByTime(20);
+    await nextTurn();
     const after = writes.slice(before).join('');
     expect([...after.matchAll(/^data: (\d)$/gm)].map((match) => match[1])).toEqual(['2', '3', '4']);
     expect(writes.length - before).toBe(1);
@@ -138,10 +141,10 @@ describe('Hub', () => {
     const { hub, broker, metrics } = setup({ clientBufferBytes: 2048 });
     const reader = testStream();
     const stalled = testStream(false);
-    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: reader.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], framing: 'single', stream: reader.stream, abortConnection: () => undefined });
     await hub.connect({
       channels: [{ name: 'c', resumePoint: null }],
-      multi: false,
+      framing: 'single',
       stream: stalled.stream,
       abortConnection: () => {
         stalled.aborted = true;
@@ -163,7 +166,7 @@ describe('Hub', () => {
   it('forgets a client and its channel once its stream closes', async () => {
     const { hub } = setup();
     const client = testStream();
-    await hub.connect({ channels: [{ name: 'gone', resumePoint: null }], multi: false, stream: client.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'gone', resumePoint: null }], framing: 'single', stream: client.stream, abortConnection: () => undefined });
     expect(hub.clientCount).toBe(1);
     expect(hub.channelCount).toBe(1);
     client.stream.destroy();
@@ -176,7 +179,7 @@ describe('Hub', () => {
   it('ends every stream on close', async () => {
     const { hub } = setup();
     const client = testStream();
-    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], multi: false, stream: client.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'c', resumePoint: null }], framing: 'single', stream: client.stream, abortConnection: () => undefined });
     const ended = new Promise((resolve) => client.stream.once('end', resolve));
     hub.close();
     await ended;
@@ -202,7 +205,7 @@ describe('Hub', () => {
     await publish(broker, 'busy', big);
     await publish(broker, 'busy', big);
     const stalled = testStream(false);
-    await hub.connect({ channels: [{ name: 'busy', resumePoint: first - 1 }], multi: false, stream: stalled.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'busy', resumePoint: first - 1 }], framing: 'single', stream: stalled.stream, abortConnection: () => undefined });
     await nextTurn(); // the replay has read its page; these two arrive live and are held back
     await publish(broker, 'busy', big);
     await publish(broker, 'busy', big);
@@ -220,7 +223,7 @@ describe('Hub', () => {
     const { hub, broker } = setup();
     const [one, two, other] = [testStream(), testStream(), testStream()];
     const connect = (stream: PassThrough, names: string[]): Promise<unknown> =>
-      hub.connect({ channels: names.map((name) => ({ name, resumePoint: null })), multi: true, stream, abortConnection: () => undefined });
+      hub.connect({ channels: names.map((name) => ({ name, resumePoint: null })), framing: 'multi', stream, abortConnection: () => undefined });
     await connect(one.stream, ['m', 'n']);
     await connect(two.stream, ['n', 'm']);
     await connect(other.stream, ['m', 'o']);
@@ -235,25 +238,80 @@ describe('Hub', () => {
   });
 
   it('sends hub.reauth at half of a short credential life and ends the stream at expiry', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const { hub } = setup();
     const client = testStream();
+    const ended = new Promise((resolve) => client.stream.once('end', resolve));
+    const closed = new Promise((resolve) => client.stream.once('close', resolve));
     const expiresAtMs = Date.now() + 300;
-    await hub.connect({ channels: [{ name: 'private', resumePoint: null }], multi: false, stream: client.stream, abortConnection: () => undefined, expiresAtMs });
-    await new Promise((resolve) => client.stream.once('end', resolve));
-    const text = client.text();
-    expect(text).toContain(`event: hub.reauth\ndata: {"expiresAt":"${new Date(expiresAtMs).toISOString()}"}\n\n`);
-    expect(text.indexOf('hub.reauth')).toBeGreaterThan(text.indexOf('id: 0'));
-    expect(Date.now()).toBeGreaterThanOrEqual(expiresAtMs);
+    await hub.connect({ channels: [{ name: 'private', resumePoint: null }], framing: 'single', stream: client.stream, abortConnection: () => undefined, expiresAtMs });
+    const reauth = `event: hub.reauth\ndata: {"expiresAt":"${new Date(expiresAtMs).toISOString()}"}\n\n`;
+    jest.advanceTimersByTime(149);
+    await nextTurn();
+    expect(client.text()).not.toContain('hub.reauth');
+    jest.advanceTimersByTime(1);
+    await nextTurn();
+    expect(client.text()).toContain(reauth);
+    expect(client.text().indexOf('hub.reauth')).toBeGreaterThan(client.text().indexOf('id: 0'));
+    jest.advanceTimersByTime(149);
+    await nextTurn();
+    expect(client.stream.writableEnded).toBe(false);
+    jest.advanceTimersByTime(1);
+    await ended;
+    expect(Date.now()).toBe(expiresAtMs);
+    await closed;
     expect(hub.clientCount).toBe(0);
+    expect(hub.deadlineCount).toBe(0);
+    hub.close();
+  });
+
+  it('forgets the credential deadlines of a stream that closes before its expiry', async () => {
+    const { hub } = setup();
+    const client = testStream();
+    await hub.connect({ channels: [{ name: 'private', resumePoint: null }], framing: 'single', stream: client.stream, abortConnection: () => undefined, expiresAtMs: Date.now() + 30 * 24 * 3600_000 });
+    expect(hub.deadlineCount).toBe(2);
+    client.stream.destroy();
+    await nextTurn();
+    expect(hub.clientCount).toBe(0);
+    expect(hub.deadlineCount).toBe(0);
+    hub.close();
+  });
+
+  it.each([1e303, Infinity])('serves a stream whose credential expires beyond any date (%d ms) and schedules nothing for it', async (expiresAtMs) => {
+    const { hub } = setup();
+    const client = testStream();
+    await hub.connect({ channels: [{ name: 'private', resumePoint: null }], framing: 'single', stream: client.stream, abortConnection: () => undefined, expiresAtMs });
+    expect(hub.clientCount).toBe(1);
+    expect(hub.deadlineCount).toBe(0);
+    client.stream.destroy();
+    await nextTurn();
+    expect(hub.clientCount).toBe(0);
+    expect(hub.channelCount).toBe(0);
+    hub.close();
+  });
+
+  it('undoes a registration that fails half-way: no client, channel or deadline kept, the stream destroyed', async () => {
+    const { hub, metrics } = setup();
+    const client = testStream();
+    client.stream.write = () => {
+      throw new Error('the stream refuses writes');
+    };
+    const connecting = hub.connect({ channels: [{ name: 'c', resumePoint: null }], framing: 'single', stream: client.stream, abortConnection: () => undefined, expiresAtMs: Date.now() + 60_000 });
+    await expect(connecting).rejects.toThrow('the stream refuses writes');
+    expect(client.stream.destroyed).toBe(true);
+    expect(hub.clientCount).toBe(0);
+    expect(hub.channelCount).toBe(0);
+    expect(hub.deadlineCount).toBe(0);
+    expect((await metrics.clientsConnected.get()).values[0]?.value).toBe(0);
     hub.close();
   });
 
   it('broadcasts an id-less frame once to every stream following the channel', async () => {
     const { hub } = setup();
     const [single, multi, elsewhere] = [testStream(), testStream(), testStream()];
-    await hub.connect({ channels: [{ name: 'room', resumePoint: null }], multi: false, stream: single.stream, abortConnection: () => undefined });
-    await hub.connect({ channels: [{ name: 'room', resumePoint: null }, { name: 'lobby', resumePoint: null }], multi: true, stream: multi.stream, abortConnection: () => undefined });
-    await hub.connect({ channels: [{ name: 'lobby', resumePoint: null }], multi: false, stream: elsewhere.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'room', resumePoint: null }], framing: 'single', stream: single.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'room', resumePoint: null }, { name: 'lobby', resumePoint: null }], framing: 'multi', stream: multi.stream, abortConnection: () => undefined });
+    await hub.connect({ channels: [{ name: 'lobby', resumePoint: null }], framing: 'single', stream: elsewhere.stream, abortConnection: () => undefined });
     hub.broadcast('room', Buffer.from('event: hub.join\ndata: {}\n\n'));
     await nextTurn();
     expect(single.text().match(/hub\.join/g)).toHaveLength(1);

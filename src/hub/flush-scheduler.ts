@@ -1,0 +1,61 @@
+import type { Clock } from './clock';
+
+/** A shorter wait than this is not worth a timer: the flush comes on the next turn. */
+const MIN_FLUSH_WAIT_MS = 1;
+
+/**
+ * Collects what has something to write (channels with a batch) and flushes them together, once
+ * per event-loop turn at light load. Writing is kept to at most about half of the loop's time: a
+ * flush waits until as long after the last one as that took (at most `maxWaitMs`). At light load
+ * the last flush ended long ago and this is the next turn; when flushes come back to back (more
+ * events than the streams can be written), the events of that wait share one write per stream
+ * instead of taking one each, and the other half is left to the requests (publishes) and Redis.
+ */
+export class FlushScheduler<T> {
+  private readonly dirty = new Set<T>();
+  private scheduled = false;
+  /** How long the last flush took, and when it ended (on the clock's precise scale). */
+  private lastFlushCostMs = 0;
+  private lastFlushEndMs = 0;
+  private readonly preciseNow: () => number;
+
+  constructor(
+    /** Writes everything in `dirty`; `nowMs` is the clock's `now()` at the flush. */
+    private readonly flush: (dirty: ReadonlySet<T>, nowMs: number) => void,
+    private readonly maxWaitMs: number,
+    private readonly clock: Clock,
+  ) {
+    this.preciseNow = clock.preciseNow ? () => (clock.preciseNow as () => number)() : () => clock.now();
+  }
+
+  /** Has `item` flushed with the next flush, scheduling one if none is. */
+  markDirty(item: T): void {
+    this.dirty.add(item);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const waitMs = Math.min(this.maxWaitMs, this.lastFlushCostMs - (this.preciseNow() - this.lastFlushEndMs));
+    if (waitMs < MIN_FLUSH_WAIT_MS) setImmediate(this.flushNow);
+    else this.clock.setTimer(this.flushNow, waitMs);
+  }
+
+  /** Leaves `item` out of the next flush (it went away). */
+  forget(item: T): void {
+    this.dirty.delete(item);
+  }
+
+  /** Flushes now whatever is dirty (a scheduled flush then finds nothing to do). */
+  readonly flushNow = (): void => {
+    this.scheduled = false;
+    const startedAt = this.preciseNow();
+    this.flush(this.dirty, this.clock.now());
+    this.dirty.clear();
+    // Node sends what was written once this callback returns (each response uncorks its socket
+    // on the next tick, queued before this one): the system calls are most of a flush's cost.
+    process.nextTick(this.recordFlushEnd, startedAt);
+  };
+
+  private readonly recordFlushEnd = (startedAt: number): void => {
+    this.lastFlushEndMs = this.preciseNow();
+    this.lastFlushCostMs = this.lastFlushEndMs - startedAt;
+  };
+}

@@ -41,8 +41,8 @@ const DEFAULT_MAX_FLUSH_WAIT_MS = 50;
 /**
  * The registry of streams: connect and disconnect, channels ↔ streams, limits, heartbeats and
  * credential expiry. Each channel keeps its own ordered delivery (HubChannel); the events of one
- * event-loop turn are written to each stream as one buffer (FlushScheduler, fanOut); a stream that resumes
- * replays each channel's history before going live on it (replayThenLive). A slow stream is
+ * flush (the next turn, or a short wait when flushes come back to back: FlushScheduler) are written
+ * to each stream as one buffer (fanOut); a stream that resumes replays each channel's history before going live on it (replayThenLive). A slow stream is
  * dropped, never awaited.
  */
 export class Hub {

@@ -29,7 +29,7 @@ export async function replayThenLive(channel: HubChannel, stream: StreamChannel,
     client.write(stream.framing === 'multi' ? notice.multi : notice.single);
   };
   try {
-    // Let the route hand the stream to Koa first: unpiped bytes would count as a slow client.
+    // Let the route open the response (openEventStream) first: unwritten bytes would count as a slow client.
     await new Promise<void>((resolve) => setImmediate(resolve));
     let page = await read(resumePoint);
     const { firstId, lastId } = page;

@@ -3,10 +3,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SseHubClient } from '../../client/src/index.js';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { Collector, consecutive, until } from './client-helpers';
-
-type Hub = Awaited<ReturnType<typeof startTestServer>>;
 
 /** Publishes straight to the hub (not through the client) and returns the event's id. */
 async function publish(url: string, channel: string, data: unknown): Promise<number> {
@@ -24,7 +22,7 @@ async function publishMany(url: string, channels: string[], rounds: number): Pro
 }
 
 describe('@ssehub/client against the real hub', () => {
-  let hubs: Hub[] = [];
+  let hubs: TestServer[] = [];
   let proxies: TcpProxy[] = [];
   let collectors: Collector[] = [];
 
@@ -37,7 +35,7 @@ describe('@ssehub/client against the real hub', () => {
     collectors = [];
   });
 
-  async function startHub(env: Record<string, string> = {}): Promise<Hub> {
+  async function startHub(env: Record<string, string> = {}): Promise<TestServer> {
     const hub = await startTestServer('redis', env);
     hubs.push(hub);
     return hub;

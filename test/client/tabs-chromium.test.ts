@@ -1,6 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { waitForIds, waitForState } from '../helpers/chat-browser';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 import { ensureClientBuilt } from '../helpers/client-build';
 import { consecutive, until } from './client-helpers';
 
@@ -46,7 +46,7 @@ async function publishRound(url: string, from: number, to: number): Promise<void
 }
 
 describe('share: "tabs" in Chromium', () => {
-  let hub: Awaited<ReturnType<typeof startTestServer>>;
+  let hub: TestServer;
   let browser: Browser;
   let context: BrowserContext;
 

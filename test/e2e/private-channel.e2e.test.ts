@@ -7,9 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { bearer } from '../helpers/read-request';
-import { startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -49,7 +47,7 @@ describe("the README's token snippet", () => {
 
 describe("the README's ticket flow in Chromium, from a page of another site", () => {
   const key = makeKey('HS256');
-  let hub: Server;
+  let hub: TestServer;
   let page: HttpServer;
   let pageUrl: string;
   let browser: Browser;

@@ -2,16 +2,14 @@ import { PassThrough } from 'node:stream';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
-import { startTestServer, testRedisUrl } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, testRedisUrl, type TestServer } from '../helpers/test-server';
 
 /** Kills only the subscriber connections; the command connection goes on publishing. */
 async function dropSubscribers(admin: Redis): Promise<void> {
   await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
 }
 
-function nextResubscribe(server: Server): Promise<void> {
+function nextResubscribe(server: TestServer): Promise<void> {
   return new Promise((resolve) => {
     let done = false;
     server.broker.on('resubscribed', () => {
@@ -24,7 +22,7 @@ function nextResubscribe(server: Server): Promise<void> {
 }
 
 describe('catching up after the subscriber connection dropped', () => {
-  let server: Server;
+  let server: TestServer;
   let admin: Redis;
   beforeEach(async () => {
     server = await startTestServer('redis');
@@ -85,7 +83,7 @@ describe('catching up after the subscriber connection dropped', () => {
 });
 
 describe('resuming a long history on the in-process broker', () => {
-  let server: Server;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer('memory', { CLIENT_BUFFER_BYTES: String(256 * 1024) });
   });

@@ -2,13 +2,10 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { publishWithLostMessage as publishLost } from '../helpers/lost-publish';
 import { SseClient } from '../helpers/sse-client';
-import { startTestServer, testRedisUrl } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
+import { startTestServer, testRedisUrl, type TestServer } from '../helpers/test-server';
 
 describe('holes in live delivery', () => {
-  let server: Server;
+  let server: TestServer;
   let redis: Redis;
   const clients: SseClient[] = [];
 

@@ -3,9 +3,7 @@ import { once } from 'node:events';
 import request from 'supertest';
 import { retainedBytes } from '../helpers/gc';
 import { SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 function metricValue(text: string, name: string): number {
   const match = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
@@ -13,13 +11,13 @@ function metricValue(text: string, name: string): number {
   return Number(match[1]);
 }
 
-async function metric(server: Server, name: string): Promise<number> {
+async function metric(server: TestServer, name: string): Promise<number> {
   return metricValue((await request(server.url).get('/metrics')).text, name);
 }
 
 describe.each(BROKERS)('limits on the %s broker', (broker) => {
   describe('MAX_CLIENTS', () => {
-    let server: Server;
+    let server: TestServer;
     const clients: SseClient[] = [];
     beforeAll(async () => {
       server = await startTestServer(broker, { MAX_CLIENTS: '2', RETRY_MS: '1000' });
@@ -66,7 +64,7 @@ describe.each(BROKERS)('limits on the %s broker', (broker) => {
   });
 
   describe('heartbeats', () => {
-    let server: Server;
+    let server: TestServer;
     beforeAll(async () => {
       server = await startTestServer(broker, { HEARTBEAT_MS: '50' });
     });
@@ -87,7 +85,7 @@ describe.each(BROKERS)('limits on the %s broker', (broker) => {
   });
 
   describe('slow clients', () => {
-    let server: Server;
+    let server: TestServer;
     beforeAll(async () => {
       server = await startTestServer(broker, { CLIENT_BUFFER_BYTES: String(256 * 1024), HISTORY_SIZE: '100' });
     });

@@ -3,9 +3,7 @@ import request from 'supertest';
 import { chatLogin, memberList, signals, waitForPresence } from '../helpers/presence';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer, testRedisUrl, uniquePrefix } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, testRedisUrl, uniquePrefix, type TestServer } from '../helpers/test-server';
 
 const streams = new OpenStreams();
 afterEach(() => streams.closeAll());
@@ -26,14 +24,14 @@ async function settle(via: string, observer: SseClient): Promise<void> {
 }
 
 /** Presence refreshes the instance has completed (its metrics). */
-async function refreshes(server: Server): Promise<number> {
+async function refreshes(server: TestServer): Promise<number> {
   const text = (await request(server.url).get('/metrics')).text;
   return Number(/^ssehub_presence_refresh_duration_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
 describe('presence through a Redis outage longer than its entries live', () => {
   const proxies: TcpProxy[] = [];
-  const servers: Server[] = [];
+  const servers: TestServer[] = [];
   let redis: Redis;
   beforeAll(() => {
     redis = new Redis(testRedisUrl());
@@ -53,7 +51,7 @@ describe('presence through a Redis outage longer than its entries live', () => {
       // Entries live 3 × 200 ms, so the outage outlasts them without a 45 s wait.
       servers.push(await startTestServer('redis', { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix, PRESENCE_REFRESH_MS: '200' }));
     }
-    const [a, b] = servers as [Server, Server];
+    const [a, b] = servers as [TestServer, TestServer];
     const observer = await streams.open(`${a.url}/stream`);
     await streams.open(`${a.url}/stream`, await chatLogin(a.url, 'Alice'));
     await streams.open(`${b.url}/stream`, await chatLogin(b.url, 'Bob'));

@@ -1,9 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { EventSource, type FetchLike } from 'eventsource';
 import fc from 'fast-check';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 /** The name rules of API.md, written out again so the property checks the server against them. */
 const API_EVENT_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
@@ -143,7 +141,7 @@ const eventName = fc.oneof(
 );
 
 describe.each(BROKERS)('properties of the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
 
   beforeAll(async () => {
     server = await startTestServer(broker, { MAX_EVENT_BYTES: String(1024 * 1024), RETRY_MS: '20' });

@@ -2,9 +2,7 @@ import request from 'supertest';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { SseClient } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 
 function publish(url: string, channel: string, data: unknown): request.Test {
   return request(url).post(`/channels/${channel}/events`).send({ data });
@@ -21,7 +19,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10
 
 describe('a Redis outage', () => {
   let redis: RedisServer;
-  let servers: Server[] = [];
+  let servers: TestServer[] = [];
   let clients: SseClient[] = [];
 
   beforeEach(async () => {
@@ -35,7 +33,7 @@ describe('a Redis outage', () => {
     clients = [];
   });
 
-  async function startHub(prefix: string): Promise<Server> {
+  async function startHub(prefix: string): Promise<TestServer> {
     const server = await startTestServer('redis', { REDIS_URL: redis.url, REDIS_PREFIX: prefix, HEARTBEAT_MS: '100' });
     servers.push(server);
     return server;

@@ -1,10 +1,8 @@
 import request from 'supertest';
 import { OpenStreams, SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-async function publish(server: Server, channel: string, data: unknown, event?: string): Promise<string> {
+async function publish(server: TestServer, channel: string, data: unknown, event?: string): Promise<string> {
   const response = await request(server.url)
     .post(`/channels/${channel}/events`)
     .send(event === undefined ? { data } : { event, data })
@@ -13,7 +11,7 @@ async function publish(server: Server, channel: string, data: unknown, event?: s
 }
 
 describe.each(BROKERS)('streaming on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   const streams = new OpenStreams();
   const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
@@ -104,7 +102,7 @@ describe.each(BROKERS)('streaming on the %s broker', (broker) => {
 });
 
 describe.each(BROKERS)('resuming at the edge of a short history on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(broker, { HISTORY_SIZE: '3' });
   });

@@ -2,9 +2,7 @@ import Koa from 'koa';
 import request from 'supertest';
 import { retainedBytes } from '../helpers/gc';
 import { SseClient } from '../helpers/sse-client';
-import { startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -15,7 +13,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe('an open stream', () => {
-  let server: Server;
+  let server: TestServer;
   // Every Koa context the server creates, held weakly: a test can ask whether one was collected.
   const contexts: Array<WeakRef<Koa.Context>> = [];
   const createContext = Koa.prototype.createContext;

@@ -6,10 +6,7 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { publishWithLostMessage as publishLost } from '../helpers/lost-publish';
 import { SseClient, type SseMessage } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { BROKERS, startTestServer, testRedisUrl, uniquePrefix } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
+import { BROKERS, startTestServer, testRedisUrl, uniquePrefix, type TestServer } from '../helpers/test-server';
 
 /** Polls a condition the test cannot await as an event (hub counters, readiness). */
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
@@ -25,7 +22,7 @@ async function readyStatus(url: string): Promise<number> {
 }
 
 /** Listeners on the broker's own events (both brokers are EventEmitters). */
-function brokerListeners(server: Server): Record<string, number> {
+function brokerListeners(server: TestServer): Record<string, number> {
   const emitter = server.broker as unknown as EventEmitter;
   return Object.fromEntries(['resubscribed', 'down'].map((name) => [name, emitter.listenerCount(name)]));
 }
@@ -43,7 +40,7 @@ function countOf(client: SseClient, channel: string): number {
 describe('multi-channel streams through a Redis outage', () => {
   let redis: RedisServer;
   let proxy: TcpProxy;
-  let servers: Server[] = [];
+  let servers: TestServer[] = [];
   let clients: SseClient[] = [];
 
   beforeEach(async () => {
@@ -143,7 +140,7 @@ describe('multi-channel streams through a Redis outage', () => {
 });
 
 describe('a pub/sub hole on one channel of multi-channel streams', () => {
-  let server: Server;
+  let server: TestServer;
   let redis: Redis;
   const clients: SseClient[] = [];
 
@@ -198,7 +195,7 @@ describe('a pub/sub hole on one channel of multi-channel streams', () => {
 describe.each(BROKERS)('a client leaving halfway through a multi-channel paged replay on the %s broker', (broker) => {
   const CHANNELS = ['replay.a', 'replay.b', 'replay.c'];
   const EVENTS_PER_CHANNEL = 450; // more than two pages of 200 each
-  let server: Server;
+  let server: TestServer;
 
   beforeAll(async () => {
     server = await startTestServer(broker);

@@ -2,9 +2,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import request from 'supertest';
 import { OpenStreams, SseClient, type SseMessage } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 interface Envelope {
   channel: string;
@@ -12,7 +10,7 @@ interface Envelope {
   data: unknown;
 }
 
-async function publish(server: Server, channel: string, data: unknown, event?: string): Promise<string> {
+async function publish(server: TestServer, channel: string, data: unknown, event?: string): Promise<string> {
   const response = await request(server.url)
     .post(`/channels/${channel}/events`)
     .send(event === undefined ? { data } : { event, data })
@@ -37,7 +35,7 @@ function channels(...names: string[]): string[] {
 }
 
 describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   const streams = new OpenStreams();
   const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 

@@ -3,10 +3,8 @@ import request from 'supertest';
 import { createBroker } from '../../src/broker/create-broker';
 import { redisTargetOf } from '../../src/broker/redis/target';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, testConfig, uniquePrefix } from '../helpers/test-server';
+import { startTestServer, testConfig, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { pollUntil, redisCli, startRedisCluster, type RedisCluster } from './redis-topology';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 interface ClusterNode {
   readonly id: string;
@@ -65,7 +63,7 @@ async function busPublishesReceived(port: number): Promise<number> {
 }
 
 /** Publishes with an Idempotency-Key, retrying 503s and dropped connections until accepted. */
-async function publishReliably(server: Server, channel: string, key: string, data: unknown, timeoutMs = 30_000): Promise<number> {
+async function publishReliably(server: TestServer, channel: string, key: string, data: unknown, timeoutMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -82,8 +80,8 @@ async function publishReliably(server: Server, channel: string, key: string, dat
 
 describe('sharded pub/sub on a Redis Cluster of three masters with a replica each', () => {
   let cluster: RedisCluster;
-  let hubA: Server;
-  let hubB: Server;
+  let hubA: TestServer;
+  let hubB: TestServer;
   const prefix = uniquePrefix();
   const streams = new OpenStreams();
   const liveName = (channel: string): string => `${prefix}{${channel}}:live`;

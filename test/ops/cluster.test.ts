@@ -1,9 +1,7 @@
 import request from 'supertest';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { pollUntil, redisCli, startRedisCluster, type RedisCluster } from './redis-topology';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 // Three masters split the slots evenly as `redis-cli --cluster create` assigns them.
 function masterOfSlot(slot: number): number {
@@ -11,18 +9,18 @@ function masterOfSlot(slot: number): number {
   return slot <= 10922 ? 1 : 2;
 }
 
-async function publish(server: Server, channel: string, data: unknown): Promise<number> {
+async function publish(server: TestServer, channel: string, data: unknown): Promise<number> {
   const response = await request(server.url).post(`/channels/${channel}/events`).send({ data }).expect(201);
   return Number((response.body as { id: string }).id);
 }
 
 describe('two hub instances on a three-master Redis Cluster', () => {
   let cluster: RedisCluster;
-  let hubA: Server;
-  let hubB: Server;
+  let hubA: TestServer;
+  let hubB: TestServer;
   const prefix = uniquePrefix();
   const streams = new OpenStreams();
-  const open = (server: Server, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
+  const open = (server: TestServer, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
   beforeAll(async () => {
     cluster = await startRedisCluster();

@@ -1,24 +1,22 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { SHIPPED_NGINX_CONF, startNginx, type NginxProxy } from './nginx-proxy';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 async function publish(url: string, channel: string, data: unknown): Promise<number> {
   const response = await request(url).post(`/channels/${channel}/events`).send({ data }).expect(201);
   return Number((response.body as { id: string }).id);
 }
 
-async function connectedClients(server: Server): Promise<number> {
+async function connectedClients(server: TestServer): Promise<number> {
   const response = await request(server.url).get('/metrics').expect(200);
   return Number(/^ssehub_clients_connected (\d+)$/m.exec(response.text)?.[1]);
 }
 
 describe('two hub instances behind nginx configured by deploy/nginx.conf', () => {
-  let hubA: Server;
-  let hubB: Server;
+  let hubA: TestServer;
+  let hubB: TestServer;
   let nginx: NginxProxy;
   const streams = new OpenStreams();
   const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(nginx.url + path, headers);

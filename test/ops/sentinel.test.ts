@@ -1,11 +1,9 @@
 import request from 'supertest';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { pollUntil, redisCli, startSentinelSetup, type RedisProcess, type SentinelSetup } from './redis-topology';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-async function publish(server: Server, channel: string, data: unknown): Promise<number> {
+async function publish(server: TestServer, channel: string, data: unknown): Promise<number> {
   const response = await request(server.url).post(`/channels/${channel}/events`).send({ data }).expect(201);
   return Number((response.body as { id: string }).id);
 }
@@ -16,10 +14,10 @@ function replicationOffset(info: string, field: string): number {
 
 describe('hub instances that find their Redis master through Sentinel', () => {
   let setup: SentinelSetup;
-  let hubA: Server;
-  let hubB: Server;
+  let hubA: TestServer;
+  let hubB: TestServer;
   const streams = new OpenStreams();
-  const open = (server: Server, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
+  const open = (server: TestServer, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
   beforeAll(async () => {
     setup = await startSentinelSetup();

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeKey, signToken } from '../helpers/access-tokens';
+import { publishJson } from '../helpers/publish';
 import { bearer } from '../helpers/read-request';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 
@@ -94,12 +95,7 @@ follow('user.42.inbox', '0');
 
   async function publish(n: number): Promise<void> {
     const publisher = await signToken(key, { publish: ['user.*.inbox'] });
-    const response = await fetch(`${hub.url}/channels/user.42.inbox/events`, {
-      method: 'POST',
-      headers: { ...bearer(publisher), 'Content-Type': 'application/json' },
-      body: JSON.stringify({ data: n }),
-    });
-    expect(response.status).toBe(201);
+    expect((await publishJson(hub, 'user.42.inbox', n, { token: publisher })).status).toBe(201);
   }
 
   async function received(tab: Page): Promise<number[]> {

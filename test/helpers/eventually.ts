@@ -1,4 +1,4 @@
-/** How long `eventually` keeps trying, how often, and what the failure message calls the wait. */
+/** How long `eventually` keeps trying and how often. */
 export interface EventuallyOptions {
   /** Give up after this long; default 10 s. */
   timeoutMs?: number;
@@ -26,7 +26,7 @@ export async function eventually<T>(check: () => T | Promise<T>, what: string, o
       lastError = error;
     }
     if (Date.now() >= deadline) {
-      const last = lastError === undefined ? 'the check still returned false' : `last failure: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+      const last = lastError === undefined ? 'the check still returned false' : `last failure: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${last}`, { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

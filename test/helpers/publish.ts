@@ -43,12 +43,12 @@ export async function publishJson(target: string | { url: string }, channel: str
 
 /**
  * `publishJson` for the common case: throws (with the status and body) unless the answer is 201,
- * and returns the new event's id as a number.
+ * and returns the new event's id as the server wrote it (a decimal string, as in `id:` lines).
  */
-export async function publishId(target: string | { url: string }, channel: string, data: unknown, options: PublishOptions = {}): Promise<number> {
+export async function publishId(target: string | { url: string }, channel: string, data: unknown, options: PublishOptions = {}): Promise<string> {
   const answer = await publishJson(target, channel, data, options);
   if (answer.status !== 201 || answer.body.id === undefined) {
     throw new Error(`publish on ${channel} answered ${answer.status} ${JSON.stringify(answer.body)}`);
   }
-  return Number(answer.body.id);
+  return answer.body.id;
 }

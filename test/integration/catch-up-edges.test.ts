@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
 import { startTestServer, testRedisUrl, type TestServer } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
 
 /** Kills only the subscriber connections; the command connection goes on publishing. */
 async function dropSubscribers(admin: Redis): Promise<void> {
@@ -70,10 +71,7 @@ describe('catching up after the subscriber connection dropped', () => {
       await keeper.waitForMessages(2);
       const next = await request(server.url).post('/channels/room/events').send({ data: 3 }).expect(201);
       await keeper.waitForMessages(3);
-      const until = Date.now() + 5000;
-      while (!text.includes(`id: ${(next.body as { id: string }).id}\n`) && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(() => text.includes(`id: ${(next.body as { id: string }).id}\n`), 'the new event on the reconnected stream', { timeoutMs: 5000 });
       // The opening position block (the resume point), then the one new event.
       expect([...text.matchAll(/^id: (\d+)$/gm)].map((match) => match[1])).toEqual([String(newest.id), (next.body as { id: string }).id]);
     } finally {

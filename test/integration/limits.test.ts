@@ -4,6 +4,7 @@ import request from 'supertest';
 import { retainedBytes } from '../helpers/gc';
 import { SseClient } from '../helpers/sse-client';
 import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
 
 function metricValue(text: string, name: string): number {
   const match = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
@@ -51,10 +52,7 @@ describe.each(BROKERS)('limits on the %s broker', (broker) => {
 
       first.close();
       await first.waitForEnd();
-      const until = Date.now() + 5000;
-      while ((await metric(server, 'ssehub_clients_connected')) !== 1 && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(async () => (await metric(server, 'ssehub_clients_connected')) === 1, 'the closed stream to free its slot', { timeoutMs: 5000 });
       const admitted = await SseClient.open(`${server.url}/channels/full/stream`);
       clients.push(admitted);
       const response = await request(server.url).post('/channels/full/events').send({ data: 'in' }).expect(201);

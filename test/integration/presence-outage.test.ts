@@ -4,17 +4,10 @@ import { chatLogin, memberList, signals, waitForPresence } from '../helpers/pres
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { startTestServer, testRedisUrl, uniquePrefix, type TestServer } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
 
 const streams = new OpenStreams();
 afterEach(() => streams.closeAll());
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Publishes a marker through `via` and waits until `observer` has it: earlier signals arrived too. */
 async function settle(via: string, observer: SseClient): Promise<void> {
@@ -61,20 +54,20 @@ describe('presence through a Redis outage longer than its entries live', () => {
 
     for (const proxy of proxies) proxy.cut();
     // The outage lasts until every entry expired in Redis (as seen from Redis' own clock).
-    await until(async () => {
+    await eventually(async () => {
       const [seconds, micros] = await redis.time();
       const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
       return (await redis.zcount(`${prefix}{chat}:presence`, `(${nowMs}`, '+inf')) === 0;
     }, 'the presence entries to expire');
-    await until(async () => (await request(a.url).get('/readyz')).status === 503, 'instance A to notice the outage');
+    await eventually(async () => (await request(a.url).get('/readyz')).status === 503, 'instance A to notice the outage');
     for (const proxy of proxies) proxy.restore();
-    for (const server of servers) await until(async () => (await request(server.url).get('/readyz')).status === 200, 'Redis to be back');
+    for (const server of servers) await eventually(async () => (await request(server.url).get('/readyz')).status === 200, 'Redis to be back');
 
     // A few refreshes later (each sweeps expired entries as usual), nobody left or joined.
     await waitForPresence(a.url, (presence) => memberList(presence).join() === 'Alice×1,Bob×1');
     for (const server of servers) {
       const before = await refreshes(server);
-      await until(async () => (await refreshes(server)) >= before + 2, 'two more refreshes');
+      await eventually(async () => (await refreshes(server)) >= before + 2, 'two more refreshes');
     }
     await settle(b.url, observer);
     expect(signals(observer)).toEqual(['join Alice', 'join Bob']);

@@ -3,14 +3,7 @@ import request from 'supertest';
 import { retainedBytes } from '../helpers/gc';
 import { SseClient } from '../helpers/sse-client';
 import { startTestServer, type TestServer } from '../helpers/test-server';
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { eventually } from '../helpers/eventually';
 
 describe('an open stream', () => {
   let server: TestServer;
@@ -44,6 +37,6 @@ describe('an open stream', () => {
     expect(JSON.parse(client.messages[0]?.data ?? 'null')).toBe('after release');
 
     client.close();
-    await until(() => server.hub.clientCount === 0, 'the hub to drop the client');
+    await eventually(() => server.hub.clientCount === 0, 'the hub to drop the client');
   });
 });

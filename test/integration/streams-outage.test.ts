@@ -7,15 +7,7 @@ import { publishWithLostMessage as publishLost } from '../helpers/lost-publish';
 import { SseClient, type SseMessage } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { BROKERS, startTestServer, testRedisUrl, uniquePrefix, type TestServer } from '../helpers/test-server';
-
-/** Polls a condition the test cannot await as an event (hub counters, readiness). */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { eventually } from '../helpers/eventually';
 
 async function readyStatus(url: string): Promise<number> {
   return (await fetch(`${url}/readyz`)).status;
@@ -75,7 +67,7 @@ describe('multi-channel streams through a Redis outage', () => {
     await Promise.all(clients.map((client, index) => client.waitForMessages(expected(subsets[index]!, 1))));
 
     proxy.cut();
-    await until(async () => (await readyStatus(hub.url)) === 503, 'the cut-off hub to notice');
+    await eventually(async () => (await readyStatus(hub.url)) === 503, 'the cut-off hub to notice');
     for (let n = 0; n < 10; n++) await publishAll(`during ${n}`);
     clients.forEach((client, index) => expect(client.messages).toHaveLength(expected(subsets[index]!, 1)));
     proxy.restore();
@@ -106,9 +98,9 @@ describe('multi-channel streams through a Redis outage', () => {
     await client.waitForMessages(2);
 
     await redis.kill();
-    await until(async () => (await readyStatus(hub.url)) === 503, '/readyz 503');
+    await eventually(async () => (await readyStatus(hub.url)) === 503, '/readyz 503');
     await redis.start();
-    await until(async () => (await readyStatus(hub.url)) === 200, '/readyz 200');
+    await eventually(async () => (await readyStatus(hub.url)) === 200, '/readyz 200');
     // Redis came back empty: both channels' histories start again at a later id.
     const afterB = await publishEvent(hub.url, 'lost.b', 'b2');
     const afterA = await publishEvent(hub.url, 'lost.a', 'a2');
@@ -217,7 +209,7 @@ describe.each(BROKERS)('a client leaving halfway through a multi-channel paged r
     await leaver.waitForMessages(1);
     leaver.close();
     expect(leaver.messages.length).toBeLessThan(CHANNELS.length * EVENTS_PER_CHANNEL);
-    await until(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the stream and its channels');
+    await eventually(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the stream and its channels');
 
     // Nothing broken: a new stream from the beginning gets every event of every channel once.
     const reader = await SseClient.open(`${server.url}${streamsPath(CHANNELS)}`, { 'Last-Event-ID': fromZero }, { keepData: true });
@@ -229,7 +221,7 @@ describe.each(BROKERS)('a client leaving halfway through a multi-channel paged r
     } finally {
       reader.close();
     }
-    await until(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the reader');
+    await eventually(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the reader');
   });
 
   it('leaves no listener on the stream when it goes away while each channel waits for it to take a page', async () => {
@@ -242,13 +234,13 @@ describe.each(BROKERS)('a client leaving halfway through a multi-channel paged r
       stream: body,
       abortConnection: () => body.destroy(),
     });
-    await until(() => body.listenerCount('drain') === CHANNELS.length, 'every channel to wait for the stream');
+    await eventually(() => body.listenerCount('drain') === CHANNELS.length, 'every channel to wait for the stream');
     expect(server.hub.channelCount).toBe(CHANNELS.length);
     const buffered = body.readableLength;
     expect(buffered).toBeGreaterThan(0);
 
     body.destroy();
-    await until(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the stream and its channels');
+    await eventually(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the stream and its channels');
     expect(body.listenerCount('drain')).toBe(0);
     expect(body.listenerCount('close')).toBe(0);
     expect(brokerListeners(server)).toEqual(subscribedBefore);

@@ -171,7 +171,7 @@ describe('CHANNELS_CONFIG at start', () => {
       const response = await request(server.url).get('/asyncapi.json').expect(200).expect('Content-Type', /application\/json/);
       const document = response.body as { asyncapi: string; info: { title: string; version: string }; channels: Record<string, { address: string }> };
       expect(document.asyncapi).toBe('3.0.0');
-      expect(document.info.version).toBe((jest.requireActual('../../package.json') as { version: string }).version);
+      expect(document.info.version).toBe(jest.requireActual<{ version: string }>('../../package.json').version);
       expect(Object.values(document.channels).map((channel) => channel.address)).toContain('typed.{segment2}');
     } finally {
       await server.close();

@@ -155,10 +155,27 @@ describe.each(BROKERS)('channel namespaces on the %s broker', (broker) => {
   });
 });
 
-describe('CHANNELS_CONFIG at start', () => {
+describe('namespaces at start, for the chat and in /asyncapi.json', () => {
   it('refuses a namespace with public: false without a JWT key or AUTH_HOOK_URL', async () => {
     const path = writeChannelsConfig({ namespaces: [{ pattern: 'inbox.*', public: false }] });
     await expect(startTestServer('memory', { CHANNELS_CONFIG: path })).rejects.toThrow(/CHANNELS_CONFIG=.*namespaces\[0\].*public: false.*JWT_SECRET/);
+  });
+
+  it('checks the chat /post against the chat namespace before storing', async () => {
+    const chatSchema = { type: 'object', properties: { text: { type: 'string', maxLength: 5 } } };
+    const server = await startTestServer('memory', {
+      CHANNELS_CONFIG: writeChannelsConfig({ namespaces: [{ pattern: 'chat', strict: true, events: { message: chatSchema } }] }),
+    });
+    try {
+      const refused = await request(server.url).post('/post').type('form').send({ message: 'far too long' }).expect(400);
+      const error = (refused.body as { error: { code: string; details: Array<{ path: string }> } }).error;
+      expect(error.code).toBe('invalid_data');
+      expect(error.details).toEqual([expect.objectContaining({ path: '/text' })]);
+      expect(((await request(server.url).get('/channels/chat/events').expect(200)).body as { events: unknown[] }).events).toEqual([]);
+      await request(server.url).post('/post').set('Accept', 'application/json').type('json').send({ message: 'hi' }).expect(201);
+    } finally {
+      await server.close();
+    }
   });
 
   it('serves GET /asyncapi.json publicly, built from the namespaces', async () => {

@@ -17,6 +17,7 @@ import type { EventBroker } from './broker/broker';
 import type { Config } from './config';
 import type { Hub } from './hub/hub';
 import type { Metrics } from './metrics';
+import type { Namespaces } from './namespaces';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
@@ -38,6 +39,10 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly access: Access;
   readonly viewsDir: string;
+  /** CHANNELS_CONFIG, loaded (or `Namespaces.none`): per-channel limits, contracts, history. */
+  readonly namespaces: Namespaces;
+  /** `GET /asyncapi.json`'s body, built once at start. */
+  readonly asyncApiJson: string;
 }
 
 const SESSION_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
@@ -94,7 +99,7 @@ export function createApp(deps: AppDependencies): Koa {
     presence: deps.presence,
     metrics,
     retryMs: config.retryMs,
-    maxEventBytes: config.maxEventBytes,
+    namespaces: deps.namespaces,
     access,
     logger,
   });
@@ -108,7 +113,11 @@ export function createApp(deps: AppDependencies): Koa {
     maxStreamChannels: config.maxStreamChannels,
   });
   ticketRoutes(router, access);
-  chatRoutes(router, { broker, metrics, access, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
+  chatRoutes(router, { broker, metrics, access, maxEventBytes: config.maxEventBytes, namespaces: deps.namespaces, viewsDir: deps.viewsDir });
+  router.get('/asyncapi.json', (ctx) => {
+    ctx.type = 'application/json';
+    ctx.body = deps.asyncApiJson;
+  });
   clientAssetRoutes(router);
   diagnosticsRoutes(router, { retryMs: config.retryMs, viewsDir: deps.viewsDir });
   app.use(router.routes());

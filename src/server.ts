@@ -11,6 +11,7 @@ import { ConfigError } from './errors';
 import type { Hub } from './hub/hub';
 import { wireApp } from './http/wire-app';
 import { createLogger } from './logger';
+import { namespacesFromConfig } from './namespaces/from-config';
 import { Metrics } from './metrics';
 import type { PresenceTracker } from './presence/tracker';
 
@@ -23,6 +24,8 @@ export interface RunningServer {
   readonly broker: EventBroker;
   readonly hub: Hub;
   readonly presence: PresenceTracker;
+  /** CHANNELS_CONFIG's short fingerprint (the same file gives the same print), null without one. */
+  readonly channelsFingerprint: string | null;
   /** Stops accepting, ends open streams, closes the broker. Never rejects. */
   close(): Promise<void>;
 }
@@ -30,9 +33,11 @@ export interface RunningServer {
 /** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
+  // Before any connection: an invalid CHANNELS_CONFIG stops the start (ConfigError).
+  const namespaces = namespacesFromConfig(config);
   const brokers = await createBroker({ ...config, redis: redisTargetOf(config), logger });
   const broker = brokers.events;
-  const { hub, presence, listener } = wireApp(config, brokers, metrics, logger);
+  const { hub, presence, listener } = wireApp(config, brokers, metrics, logger, namespaces);
   broker.on('down', () => logger.warn('broker unavailable: publishes and history answer 503 until it returns'));
   broker.on('resubscribed', () => {
     metrics.brokerReconnects.inc();
@@ -65,13 +70,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { url, port, broker, hub, presence, close };
+  return { url, port, broker, hub, presence, channelsFingerprint: namespaces.fingerprint, close };
 }
 
 function logStart(config: Config, logger: Logger, running: RunningServer): void {
+  const channels = running.channelsFingerprint === null ? '' : `, CHANNELS_CONFIG fingerprint ${running.channelsFingerprint}`;
   logger.info(
-    { address: running.url, broker: running.broker.description, historySize: config.historySize },
-    `ssehub listening on ${running.url} (broker: ${running.broker.description}, history: ${config.historySize} events per channel)`,
+    { address: running.url, broker: running.broker.description, historySize: config.historySize, channelsFingerprint: running.channelsFingerprint },
+    `ssehub listening on ${running.url} (broker: ${running.broker.description}, history: ${config.historySize} events per channel${channels})`,
   );
   if (redisTargetOf(config) === undefined) {
     logger.warn('REDIS_URL is unset: using the in-process broker, which serves this one instance only and keeps history in memory');

@@ -36,6 +36,11 @@ export interface AccessOptions {
   readonly jwtIssuer: string | undefined;
   readonly jwtAudience: string | undefined;
   readonly publicChannels: PatternList;
+  /**
+   * Whether a channel is public: its namespace's `public`, else PUBLIC_CHANNELS (the channel
+   * policy, cached per channel). Absent: PUBLIC_CHANNELS alone.
+   */
+  readonly isPublic?: (channel: string) => boolean;
   readonly ticketTtlS: number;
   readonly publishToken: string | undefined;
   /** Origins allowed to read with the cookie or through the hook besides the request's own. */
@@ -69,7 +74,7 @@ export class Access {
   private readonly verifier: TokenVerifier | undefined;
   private readonly tickets: Tickets;
   private readonly publishTokenDigest: Buffer | undefined;
-  private readonly publicChannels: PatternList;
+  private readonly isPublic: (channel: string) => boolean;
   private readonly hook: AuthHook | undefined;
   private readonly corsOrigins: ReadonlySet<string>;
 
@@ -80,7 +85,8 @@ export class Access {
         : new TokenVerifier({ key: options.jwtKey, issuer: options.jwtIssuer, audience: options.jwtAudience });
     this.tickets = new Tickets(options.broker, options.ticketTtlS * 1000);
     this.publishTokenDigest = options.publishToken === undefined ? undefined : digest(options.publishToken);
-    this.publicChannels = options.publicChannels;
+    const publicChannels = options.publicChannels;
+    this.isPublic = options.isPublic ?? ((channel) => publicChannels.matches(channel));
     this.corsOrigins = new Set(options.corsOrigins ?? []);
     if (options.authHookUrl !== undefined && options.logger === undefined) throw new Error('Access: a hook needs a logger');
     this.hook =
@@ -120,11 +126,11 @@ export class Access {
   }
 
   private async authorizeWith(ctx: Context, credential: Credential | null, channels: readonly string[]): Promise<ReadGrant> {
-    const privateChannel = channels.find((channel) => !this.publicChannels.matches(channel));
+    const privateChannel = channels.find((channel) => !this.isPublic(channel));
     if (credential === null) {
       if (privateChannel === undefined) return ANONYMOUS;
       if (this.hook === undefined) throw unauthorized(ctx, `channel "${privateChannel}" is private: it needs an access token`, false);
-      return this.askHook(ctx, this.hook, channels.filter((channel) => !this.publicChannels.matches(channel)));
+      return this.askHook(ctx, this.hook, channels.filter((channel) => !this.isPublic(channel)));
     }
     if (credential.carrier === 'cookie') assertSameSiteRead(ctx, this.corsOrigins);
     // A publisher's client may send PUBLISH_TOKEN on every request: valid, but it grants no reading.
@@ -135,7 +141,7 @@ export class Access {
     if (this.verifier === undefined) throw unauthorized(ctx, 'access tokens and tickets are not accepted: no JWT key is configured', true);
     const { token, expiresAtMs } = await this.resolve(ctx, this.verifier, credential);
     for (const channel of channels) {
-      if (!this.publicChannels.matches(channel) && !token.subscribe.matches(channel, token.sub)) {
+      if (!this.isPublic(channel) && !token.subscribe.matches(channel, token.sub)) {
         throw new AppError(403, 'forbidden', `the access token does not grant reading channel "${channel}"`);
       }
     }

@@ -31,6 +31,8 @@ export interface HubOptions {
   readonly maxFlushWaitMs?: number;
   /** Time and timers for deadlines, flush waits and the reauth lead (default: the real ones). */
   readonly clock?: Clock;
+  /** True for a channel of `history: 0` (CHANNELS_CONFIG; asked once per channel); default: none is. */
+  readonly isEphemeral?: (channel: string) => boolean;
 }
 
 export type { ChannelRequest, ConnectRequest } from './connect-request';
@@ -64,6 +66,7 @@ export class Hub {
     this.retryFrame = encodeRetry(options.retryMs);
     this.channelContext = { ...options, onBatch: (channel) => this.flushes.markDirty(channel) };
     options.broker.onEvent((channel, event, publishedAtMs) => this.receive(channel, event, publishedAtMs));
+    options.broker.onEphemeral((channel, event, dataJson, publishedAtMs) => this.channels.get(channel)?.receiveEphemeral(event, dataJson, publishedAtMs));
     options.broker.on('down', () => {
       for (const channel of this.channels.values()) channel.markOutage();
     });
@@ -108,9 +111,11 @@ export class Hub {
     const resumePoints = new Map(request.channels.map((channel) => [channel.name, channel.resumePoint]));
     const channels = names.map((name) => this.channelFor(name));
     await this.whenReady(channels);
+    // An ephemeral channel has no position: a resume point given for it is ignored.
     const start: StartPosition[] = channels.map((channel) => ({
       channel: channel.name,
-      position: resumePoints.get(channel.name) ?? channel.lastId ?? 0,
+      position: channel.ephemeral ? 0 : (resumePoints.get(channel.name) ?? channel.lastId ?? 0),
+      ephemeral: channel.ephemeral,
     }));
     const client = new HubClient(start, request.framing, request.stream, this.options.clientBufferBytes, (slow) => this.dropSlow(slow), request.abortConnection);
     let cancelExpiry = (): void => undefined;
@@ -122,11 +127,14 @@ export class Hub {
     this.options.metrics.clientsConnected.inc();
     try {
       client.write(this.retryFrame);
-      client.write(encodePosition(request.framing === 'multi' ? client.cursor : String(start[0]?.position ?? 0)));
+      // A single ephemeral channel has no position to prime; a multi-channel stream always
+      // primes its cursor (a followed channel missing from it is an ephemeral one).
+      if (request.framing === 'multi') client.write(encodePosition(client.cursor));
+      else if (start[0]?.ephemeral !== true) client.write(encodePosition(String(start[0]?.position ?? 0)));
       channels.forEach((channel, index) => {
         const stream = client.streamChannels[index];
         if (!stream) return;
-        const resumePoint = resumePoints.get(channel.name) ?? null;
+        const resumePoint = channel.ephemeral ? null : (resumePoints.get(channel.name) ?? null);
         if (resumePoint === null) {
           channel.addLive(stream);
         } else {
@@ -183,7 +191,7 @@ export class Hub {
   private channelFor(name: string): HubChannel {
     const existing = this.channels.get(name);
     if (existing) return existing;
-    const channel = new HubChannel(name, this.channelContext);
+    const channel = new HubChannel(name, this.channelContext, this.options.isEphemeral?.(name) ?? false);
     this.channels.set(name, channel);
     channel.start((error) => {
       this.forget(channel);

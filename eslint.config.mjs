@@ -30,6 +30,11 @@ export default tseslint.config(
     files: ['views/**/*.js'],
     languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
   },
+  // The doctor page and the dashboard are ES modules (no build step).
+  {
+    files: ['views/doctor/**/*.js', 'views/admin/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
+  },
   {
     files: ['bench/**/*.js', 'scripts/**/*.js', '*.js', '*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },

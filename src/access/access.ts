@@ -7,7 +7,7 @@ import type { StreamIdentity } from '../presence/tracker';
 import { AuthHook } from './auth-hook';
 import { bearerCredential, cookieCredential, readCredential, type Credential } from './credentials';
 import type { JwtKey } from './jwt-key';
-import { assertSameSiteRead } from './origin';
+import { assertSameSiteRead, isSameSiteRead } from './origin';
 import type { PatternList } from './patterns';
 import { Tickets } from './tickets';
 import { InvalidTokenError, TokenVerifier, type AccessToken } from './tokens';
@@ -132,7 +132,12 @@ export class Access {
       if (this.hook === undefined) throw unauthorized(ctx, `channel "${privateChannel}" is private: it needs an access token`, false);
       return this.askHook(ctx, this.hook, channels.filter((channel) => !this.isPublic(channel)));
     }
-    if (credential.carrier === 'cookie') assertSameSiteRead(ctx, this.corsOrigins);
+    if (credential.carrier === 'cookie' && !isSameSiteRead(ctx, this.corsOrigins)) {
+      // Another site's page may read public channels like anyone (no cookie needed, none used:
+      // it must not make its visitor appear in presence); a private one it may not read at all.
+      if (privateChannel === undefined) return ANONYMOUS;
+      assertSameSiteRead(ctx, this.corsOrigins);
+    }
     // A publisher's client may send PUBLISH_TOKEN on every request: valid, but it grants no reading.
     if (credential.carrier === 'header' && this.isPublishToken(credential.token)) {
       if (privateChannel !== undefined) throw new AppError(403, 'forbidden', `PUBLISH_TOKEN does not grant reading channel "${privateChannel}"`);

@@ -10,9 +10,14 @@ import { AppError } from '../errors';
  * them from X-Forwarded-Proto / X-Forwarded-Host.
  */
 export function assertSameSiteRead(ctx: Context, corsOrigins: ReadonlySet<string>): void {
-  const origin = ctx.get('Origin');
-  if (origin === '' || corsOrigins.has(origin)) return;
-  // Koa 3's ctx.origin is the Origin header itself; the request's own origin is built here.
-  if (origin === `${ctx.protocol}://${ctx.host}`) return;
+  if (isSameSiteRead(ctx, corsOrigins)) return;
   throw new AppError(403, 'cross_site', 'a cookie-authorized read from another site is refused (its origin is not in CORS_ORIGINS)');
+}
+
+/** True when the request has no `Origin`, its own origin, or one listed in CORS_ORIGINS. */
+export function isSameSiteRead(ctx: Context, corsOrigins: ReadonlySet<string>): boolean {
+  const origin = ctx.get('Origin');
+  if (origin === '' || corsOrigins.has(origin)) return true;
+  // Koa 3's ctx.origin is the Origin header itself; the request's own origin is built here.
+  return origin === `${ctx.protocol}://${ctx.host}`;
 }

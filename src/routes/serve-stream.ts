@@ -43,6 +43,12 @@ export async function serveStream(
     // Authorized at connect time, once; a ticket lookup during an outage refuses like the hub does.
     grant = await options.access.authorizeRead(ctx, names);
     if (answeredAsHead(ctx)) return;
+    // Checked again: others may have been admitted while this one waited for its authorization
+    // (a hook call, a ticket lookup). connect() counts the stream before its first await.
+    if (!options.hub.acceptsClients) {
+      refuse(ctx, options);
+      return;
+    }
     await options.hub.connect({ channels, framing, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError || error instanceof AuthUnavailableError)) throw error;

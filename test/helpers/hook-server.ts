@@ -49,6 +49,14 @@ export class HookServer {
     this.reply = () => ({ status: 200, body: answer });
   }
 
+  /** Answers every call left hanging so far with `reply`. */
+  release(reply: { status: number; body?: unknown }): void {
+    for (const res of this.hanging.splice(0)) {
+      res.writeHead(reply.status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(reply.body ?? {}));
+    }
+  }
+
   async close(): Promise<void> {
     for (const res of this.hanging.splice(0)) res.destroy();
     this.server.closeAllConnections();

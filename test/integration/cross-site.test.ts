@@ -57,6 +57,20 @@ describe.each([false, true])('cross-site reads with the cookie or through the ho
     expect(outcome).toEqual({ status: 403, code: 'cross_site' });
   });
 
+  it('serves a public channel to a foreign Origin as to anyone, without using the cookie (no presence as its holder)', async () => {
+    const cookie = { ...proxyHeaders, Cookie: `ssehub_token=${token}`, Origin: FOREIGN };
+    expect(await read(`${server.url}/channels/lobby/events`, cookie)).toEqual({ status: 200, code: null });
+    const abort = new AbortController();
+    const stream = await fetch(`${server.url}/channels/lobby/stream`, { headers: cookie, signal: abort.signal });
+    try {
+      expect(stream.status).toBe(200);
+      // The cookie was not read: no credential, so no expiry and no sub behind this stream.
+      expect(server.hub.deadlineCount).toBe(0);
+    } finally {
+      abort.abort();
+    }
+  });
+
   it.each(routes)('refuses a %s read that would go to the hook from a foreign Origin before calling it', async (route) => {
     const outcome = await read(`${server.url}${path(route)}`, { ...proxyHeaders, Cookie: 'sid=alice', Origin: FOREIGN });
     expect(outcome).toEqual({ status: 403, code: 'cross_site' });

@@ -8,12 +8,15 @@ import type { Broker } from './broker/broker';
 import type { Config } from './config';
 import type { Hub } from './hub/hub';
 import type { Metrics } from './metrics';
+import type { AdminParts } from './api/local-admin';
+import { apiRoutes } from './api/routes';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
 import { CHAT_PATHS, chatRoutes, isChatStream } from './routes/chat';
 import { clientAssetRoutes } from './routes/client-assets';
 import { healthRoutes } from './routes/health';
+import { adminPageRoutes } from './routes/admin-page';
 import { presenceRoutes } from './routes/presence';
 import type { PresenceTracker } from './presence/tracker';
 import { streamsRoute } from './routes/streams';
@@ -28,6 +31,8 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly access: Access;
   readonly viewsDir: string;
+  /** The server API's control plane and stats stream; without them `/api/*` answers 404. */
+  readonly admin?: AdminParts;
 }
 
 const SESSION_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
@@ -100,6 +105,8 @@ export function createApp(deps: AppDependencies): Koa {
   ticketRoutes(router, access);
   chatRoutes(router, { broker, metrics, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
   clientAssetRoutes(router);
+  if (deps.admin) apiRoutes(router, { ...deps.admin, adminToken: config.adminToken, maxEventBytes: config.maxEventBytes, logger });
+  adminPageRoutes(router, { adminToken: deps.admin ? config.adminToken : undefined, viewsDir: deps.viewsDir });
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { Access } from './access/access';
+import { createLocalAdmin, type AdminParts } from './api/local-admin';
 import { createApp } from './app';
 import { guardRequestBodies } from './middleware/body';
 import type { Broker } from './broker/broker';
@@ -63,7 +64,7 @@ export function wireApp(
   broker: Broker,
   metrics: Metrics,
   logger: Logger,
-): { hub: Hub; presence: PresenceTracker; app: Koa; listener: RequestListener } {
+): { hub: Hub; presence: PresenceTracker; app: Koa; listener: RequestListener; admin: AdminParts } {
   const hub = new Hub({ ...config, broker, metrics, logger });
   const presence = new PresenceTracker({
     broker,
@@ -73,17 +74,18 @@ export function wireApp(
     logger,
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
-  const access = new Access({ ...config, broker });
-  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', 'views') });
+  const admin = createLocalAdmin({ ...config, hub, broker, metrics, logger });
+  const access = new Access({ ...config, broker, isRevoked: (token) => admin.controlPlane.isRevoked(token) });
+  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', 'views'), admin });
   const listener = createRequestListener(app, { broker, metrics, access, maxEventBytes: config.maxEventBytes, logger, corsOrigins: config.corsOrigins });
-  return { hub, presence, app, listener };
+  return { hub, presence, app, listener, admin };
 }
 
 /** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
   const broker = await createBroker(config, logger);
-  const { hub, presence, listener } = wireApp(config, broker, metrics, logger);
+  const { hub, presence, listener, admin } = wireApp(config, broker, metrics, logger);
   broker.on('down', () => logger.warn('broker unavailable: publishes and history answer 503 until it returns'));
   broker.on('resubscribed', () => {
     metrics.brokerReconnects.inc();
@@ -107,6 +109,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       server.close();
       presence.close();
       hub.close();
+      void admin.close();
       // Ended streams leave keep-alive sockets behind; close them as they go idle.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS);

@@ -23,6 +23,9 @@ export interface ReadGrant {
   readonly expiresAtMs: number | null;
   readonly sub: string | null;
   readonly info: Record<string, unknown> | null;
+  /** The token's `iat` (ms) and `jti`, so a revocation can end the stream (null without them). */
+  readonly issuedAtMs: number | null;
+  readonly jti: string | null;
 }
 
 export interface AccessOptions {
@@ -34,9 +37,13 @@ export interface AccessOptions {
   readonly publicChannels: PatternList;
   readonly ticketTtlS: number;
   readonly publishToken: string | undefined;
+  /** ADMIN_TOKEN: reads every channel and publishes, in the Authorization header only. */
+  readonly adminToken?: string | undefined;
+  /** True when a verified token has been revoked (a synchronous lookup: checked on every use). */
+  readonly isRevoked?: (token: AccessToken) => boolean;
 }
 
-const ANONYMOUS: ReadGrant = Object.freeze({ expiresAtMs: null, sub: null, info: null });
+const ANONYMOUS: ReadGrant = Object.freeze({ expiresAtMs: null, sub: null, info: null, issuedAtMs: null, jti: null });
 
 /**
  * Who may read and publish (API.md, "Who may read and publish"). Every check runs once per
@@ -48,7 +55,9 @@ export class Access {
   private readonly verifier: TokenVerifier | undefined;
   private readonly tickets: Tickets;
   private readonly publishTokenDigest: Buffer | undefined;
+  private readonly adminTokenDigest: Buffer | undefined;
   private readonly publicChannels: PatternList;
+  private readonly isRevoked: (token: AccessToken) => boolean;
 
   constructor(options: AccessOptions) {
     this.verifier =
@@ -57,7 +66,9 @@ export class Access {
         : new TokenVerifier({ key: options.jwtKey, issuer: options.jwtIssuer, audience: options.jwtAudience });
     this.tickets = new Tickets(options.broker, options.ticketTtlS * 1000);
     this.publishTokenDigest = options.publishToken === undefined ? undefined : digest(options.publishToken);
+    this.adminTokenDigest = options.adminToken === undefined ? undefined : digest(options.adminToken);
     this.publicChannels = options.publicChannels;
+    this.isRevoked = options.isRevoked ?? (() => false);
   }
 
   /**
@@ -74,6 +85,7 @@ export class Access {
       if (privateChannel !== undefined) throw unauthorized(ctx, `channel "${privateChannel}" is private: it needs an access token`, false);
       return ANONYMOUS;
     }
+    if (credential.carrier === 'header' && this.isAdminToken(credential.token)) return ANONYMOUS;
     // A publisher's client may send PUBLISH_TOKEN on every request: valid, but it grants no reading.
     if (credential.carrier === 'header' && this.isPublishToken(credential.token)) {
       const privateChannel = channels.find((channel) => !this.publicChannels.matches(channel));
@@ -86,7 +98,7 @@ export class Access {
         throw new AppError(403, 'forbidden', `the access token does not grant reading channel "${channel}"`);
       }
     }
-    return { expiresAtMs, sub: token.sub, info: token.info };
+    return { expiresAtMs, sub: token.sub, info: token.info, issuedAtMs: token.issuedAtMs, jti: token.jti };
   }
 
   /**
@@ -97,7 +109,7 @@ export class Access {
   async authorizePublish(ctx: HeaderAccess, channel: string): Promise<void> {
     if (this.publishTokenDigest === undefined && this.verifier === undefined) return;
     const bearer = requireBearer(ctx, `publishing needs Authorization: Bearer <${this.publishCredentialName()}>`);
-    if (this.isPublishToken(bearer)) return;
+    if (this.isPublishToken(bearer) || this.isAdminToken(bearer)) return;
     if (this.verifier === undefined) throw unauthorized(ctx, 'the bearer token is not PUBLISH_TOKEN', true);
     const token = await this.verify(ctx, this.verifier, bearer);
     if (!token.publish.matches(channel, token.sub)) {
@@ -135,12 +147,19 @@ export class Access {
   }
 
   private async verify(ctx: HeaderAccess, verifier: TokenVerifier, jwt: string): Promise<AccessToken> {
+    let token: AccessToken;
     try {
-      return await verifier.verify(jwt);
+      token = await verifier.verify(jwt);
     } catch (error) {
       if (error instanceof InvalidTokenError) throw unauthorized(ctx, error.message, true);
       throw error;
     }
+    if (this.isRevoked(token)) throw unauthorized(ctx, 'the token has been revoked', true);
+    return token;
+  }
+
+  private isAdminToken(bearer: string): boolean {
+    return this.adminTokenDigest !== undefined && timingSafeEqual(digest(bearer), this.adminTokenDigest);
   }
 
   /** Compares in constant time (both sides hashed to the same length first). */

@@ -11,6 +11,7 @@ import { sortChannels } from './cursor';
 import { Deadlines } from './deadlines';
 import { fanOut } from './fan-out';
 import { replayThenLive } from './replay';
+import { ANONYMOUS_OWNER, type StreamOwner } from './stream-owner';
 
 export interface HubOptions {
   readonly broker: Broker;
@@ -45,6 +46,8 @@ export interface ConnectRequest {
   readonly abortConnection: () => void;
   /** When the credential that authorized the stream expires: `hub.reauth` before, the end at it. */
   readonly expiresAtMs?: number | null;
+  /** Who opened the stream (its credential's claims), so the server API can end it. */
+  readonly owner?: StreamOwner;
 }
 
 const HEARTBEAT = encodeComment('heartbeat');
@@ -64,6 +67,7 @@ const REAUTH_LEAD_MS = 60_000;
 export class Hub {
   private readonly channels = new Map<string, HubChannel>();
   private readonly clients = new Set<HubClient>();
+  private readonly owners = new WeakMap<HubClient, StreamOwner>();
   private readonly dirty = new Set<HubChannel>();
   private flushScheduled = false;
   /** How long the last flush took, and when it ended (performance.now()). */
@@ -144,6 +148,7 @@ export class Hub {
     );
     client.onClose(() => this.remove(client));
     this.clients.add(client);
+    this.owners.set(client, request.owner ?? ANONYMOUS_OWNER);
     this.options.metrics.clientsConnected.inc();
     client.write(this.retryFrame);
     client.write(encodePosition(request.multi ? client.cursor : String(start[0]?.position ?? 0)));
@@ -172,6 +177,28 @@ export class Hub {
     const state = this.channels.get(channel);
     if (!state) return;
     for (const subscription of state.subscriptions()) subscription.client.write(frame);
+  }
+
+  /**
+   * Writes `frame` (an encoded event without id, such as `hub.disconnect`) to every open stream
+   * that `matches` accepts (given its owner and channels), then ends it gracefully. Returns how
+   * many streams it ended. Costs a pass over the streams: an operator's action, not per event.
+   */
+  disconnectStreams(matches: (owner: StreamOwner, channels: readonly string[]) => boolean, frame: Buffer): number {
+    let ended = 0;
+    for (const client of this.clients) {
+      const channels = client.subscriptions.map((subscription) => subscription.channel);
+      if (client.closed || !matches(this.owners.get(client) ?? ANONYMOUS_OWNER, channels)) continue;
+      client.write(frame);
+      client.end();
+      ended++;
+    }
+    return ended;
+  }
+
+  /** Every channel with streams on this process and how many streams follow it. */
+  *channelConnections(): Iterable<[channel: string, connections: number]> {
+    for (const channel of this.channels.values()) yield [channel.name, channel.live.size + channel.replaying.size];
   }
 
   /** Ends every stream (clients reconnect elsewhere and resume) and stops the timers. */

@@ -39,7 +39,8 @@ export async function serveStream(
   try {
     // Authorized at connect time, once; a ticket lookup during an outage refuses like the hub does.
     grant = await options.access.authorizeRead(ctx, names);
-    await options.hub.connect({ channels, multi, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
+    const owner = { sub: grant.sub, issuedAtMs: grant.issuedAtMs, jti: grant.jti };
+    await options.hub.connect({ channels, multi, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs, owner });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError)) throw error;
     refuse(ctx, options);

@@ -152,7 +152,7 @@ describe('the server API with ADMIN_TOKEN (in-process broker)', () => {
     for (const [channel, count] of [['ch.a', 1], ['ch.b', 3], ['ch.c', 2], ['other', 1]] as const) {
       for (let index = 0; index < count; index++) await streamAs(channel);
     }
-    const all = (await (await api(server, 'GET', '/api/channels?pattern=ch.*')).json()) as unknown;
+    const all = (await (await api(server, 'GET', '/api/channels?pattern=ch.*')).json());
     expect(all).toEqual({
       channels: [
         { channel: 'ch.b', connections: 3 },

@@ -107,6 +107,7 @@ class Dashboard {
   render(report) {
     const { totals, instances } = report;
     $('total-connections').textContent = number.format(totals.connections);
+    $('total-connections').dataset.value = String(totals.connections);
     $('total-channels').textContent = number.format(totals.channels);
     $('total-published').textContent = formatRate(totals.publishedPerSecond);
     $('total-delivered').textContent = formatRate(totals.deliveredPerSecond);

@@ -24,12 +24,13 @@ export class StatsChart {
         height: this.height(),
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, rate: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] }, conn: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] } },
+        // One report alone would stretch over years: show at least the last minute.
+        scales: { x: { time: true, range: (_u, min, max) => (max == null ? [Date.now() / 1000 - 60, Date.now() / 1000] : [Math.min(min, max - 60), max]) }, rate: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] }, conn: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] } },
         series: [
           {},
-          { label: 'published/s', scale: 'rate', stroke: cssColor('--accent', '#4f46e5'), width: 2, fill: 'rgba(79, 70, 229, 0.08)' },
-          { label: 'delivered/s', scale: 'rate', stroke: cssColor('--ok', '#16a34a'), width: 2 },
-          { label: 'connections', scale: 'conn', stroke: cssColor('--warn', '#d97706'), width: 2, dash: [6, 4] },
+          { label: 'published/s', scale: 'rate', stroke: cssColor('--accent', '#4f46e5'), width: 2, fill: 'rgba(79, 70, 229, 0.08)', points: { show: false } },
+          { label: 'delivered/s', scale: 'rate', stroke: cssColor('--ok', '#16a34a'), width: 2, points: { show: false } },
+          { label: 'connections', scale: 'conn', stroke: cssColor('--warn', '#d97706'), width: 2, dash: [6, 4], points: { show: false } },
         ],
         axes: [
           { ...axis },
@@ -60,5 +61,6 @@ export class StatsChart {
     connections.push(totals.connections);
     while (x.length > 0 && x[0] < atMs / 1000 - WINDOW_S) for (const column of this.data) column.shift();
     this.plot.setData(this.data);
+    this.element.dataset.points = String(x.length);
   }
 }

@@ -24,8 +24,7 @@ export class StatsChart {
         height: this.height(),
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        // One report alone would stretch over years: show at least the last minute.
-        scales: { x: { time: true, range: (_u, min, max) => (max == null ? [Date.now() / 1000 - 60, Date.now() / 1000] : [Math.min(min, max - 60), max]) }, rate: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] }, conn: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] } },
+        scales: { x: { time: true, auto: false }, rate: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] }, conn: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] } },
         series: [
           {},
           { label: 'published/s', scale: 'rate', stroke: cssColor('--accent', '#4f46e5'), width: 2, fill: 'rgba(79, 70, 229, 0.08)', points: { show: false } },
@@ -41,6 +40,7 @@ export class StatsChart {
       this.data,
       element,
     );
+    this.plot.setScale('x', { min: Date.now() / 1000 - 60, max: Date.now() / 1000 });
     new ResizeObserver(() => this.plot.setSize({ width: this.width(), height: this.height() })).observe(element);
   }
 
@@ -61,6 +61,8 @@ export class StatsChart {
     connections.push(totals.connections);
     while (x.length > 0 && x[0] < atMs / 1000 - WINDOW_S) for (const column of this.data) column.shift();
     this.plot.setData(this.data);
+    // At least the last minute: one report alone would otherwise stretch the axis over years.
+    this.plot.setScale('x', { min: Math.min(x[0], atMs / 1000 - 60), max: atMs / 1000 });
     this.element.dataset.points = String(x.length);
   }
 }

@@ -15,6 +15,11 @@ export interface PublishRequest {
   /** The data as compact JSON (JSON.stringify output). */
   readonly dataJson: string;
   readonly idempotencyKey?: string;
+  /**
+   * Whose key space `idempotencyKey` belongs to (the server API passes `'admin'`), so another
+   * publisher's key cannot collide with it; read by the per-publisher idempotency scope.
+   */
+  readonly idempotencyScope?: string;
 }
 
 /** A slice of a channel's retained history, with the bounds of the whole retained window. */

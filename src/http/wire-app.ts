@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { Access } from '../access/access';
+import { createAdmin, type AdminParts } from '../api/admin';
 import { createApp } from '../app';
 import type { Brokers } from '../broker/create-broker';
 import type { Config } from '../config';
 import { Hub } from '../hub/hub';
 import type { Metrics } from '../metrics';
+import type { Clock } from '../stats/stats-sampler';
 import { PresenceTracker } from '../presence/tracker';
 import { trackedChannels } from '../presence/tracked-channels';
 import { createRequestListener } from '../request-listener';
@@ -19,6 +21,14 @@ export interface WiredApp {
   readonly app: Koa;
   /** The one request listener (src/request-listener.ts): body deadlines, the fast publish path, Koa. */
   readonly listener: RequestListener;
+  /** The server API's parts: `start()` them before serving, `close()` them at shutdown. */
+  readonly admin: AdminParts;
+}
+
+/** What tests may replace. */
+export interface WireOptions {
+  /** The stats sampler's clock and timers; default the real ones. */
+  readonly statsClock?: Clock;
 }
 
 /**
@@ -26,7 +36,7 @@ export interface WiredApp {
  * hands the rest to the app, on a broker, wired; nothing listens yet. The caller closes the hub
  * and the tracker.
  */
-export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logger: Logger): WiredApp {
+export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logger: Logger, options: WireOptions = {}): WiredApp {
   const broker = brokers.events;
   const hub = new Hub({ ...config, broker, metrics, logger });
   const presence = new PresenceTracker({
@@ -38,8 +48,10 @@ export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logg
     logger,
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
-  const access = new Access({ ...config, broker: brokers.tickets, logger });
-  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', '..', 'views') });
+  const admin = createAdmin({ ...config, hub, brokers, metrics, logger, clock: options.statsClock });
+  // Revocation is checked where a token is verified: at connect time, never per event.
+  const access = new Access({ ...config, broker: brokers.tickets, logger, isRevoked: (token) => admin.controlPlane.isRevoked(token) });
+  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', '..', 'views'), admin });
   const listener = createRequestListener(app, {
     broker,
     metrics,
@@ -49,5 +61,5 @@ export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logg
     corsOrigins: config.corsOrigins,
     bodyTimeoutMs: config.bodyTimeoutMs,
   });
-  return { hub, presence, app, listener };
+  return { hub, presence, app, listener, admin };
 }

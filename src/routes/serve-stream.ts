@@ -43,7 +43,8 @@ export async function serveStream(
     // Authorized at connect time, once; a ticket lookup during an outage refuses like the hub does.
     grant = await options.access.authorizeRead(ctx, names);
     if (answeredAsHead(ctx)) return;
-    await options.hub.connect({ channels, framing, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
+    const owner = { sub: grant.sub, issuedAtMs: grant.issuedAtMs, jti: grant.jti };
+    await options.hub.connect({ channels, framing, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs, owner });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError || error instanceof AuthUnavailableError)) throw error;
     refuse(ctx, options);

@@ -1,0 +1,70 @@
+import type { StreamOwner } from '../hub/stream-owner';
+import type { RevokeOrder } from './control-plane';
+
+interface Entry {
+  /** By sub: tokens issued before this (ms) are revoked. By jti: unused (0). */
+  readonly beforeMs: number;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * The revocations in force, in process memory, so checking a token is two Map lookups. A
+ * control plane adds what it learns (its own orders, the control channel's, the stored ones at
+ * start); each entry lasts `ttlMs` from when it was made. For a `sub` only the latest `before`
+ * is kept: it covers every earlier one.
+ */
+export class RevocationSet {
+  private readonly bySub = new Map<string, Entry>();
+  private readonly byJti = new Map<string, Entry>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Adds a revocation made at `madeAtMs` (default now); one already expired is ignored. */
+  add(order: RevokeOrder, madeAtMs = this.now()): void {
+    const nowMs = this.now();
+    this.sweep(nowMs);
+    const expiresAtMs = madeAtMs + this.ttlMs;
+    if (expiresAtMs <= nowMs) return;
+    if ('jti' in order) {
+      this.byJti.set(order.jti, { beforeMs: 0, expiresAtMs: Math.max(expiresAtMs, this.byJti.get(order.jti)?.expiresAtMs ?? 0) });
+      return;
+    }
+    const existing = this.bySub.get(order.sub);
+    if (existing !== undefined && existing.beforeMs >= order.beforeMs && existing.expiresAtMs >= expiresAtMs) return;
+    this.bySub.set(order.sub, {
+      beforeMs: Math.max(order.beforeMs, existing?.beforeMs ?? 0),
+      expiresAtMs: Math.max(expiresAtMs, existing?.expiresAtMs ?? 0),
+    });
+  }
+
+  /**
+   * True when a token with these claims is revoked: its `jti` is, or its `sub` is revoked for
+   * tokens issued before a time and it was issued before it (or has no `iat`).
+   */
+  covers(claims: StreamOwner): boolean {
+    if (this.bySub.size === 0 && this.byJti.size === 0) return false;
+    const nowMs = this.now();
+    if (claims.jti !== null) {
+      const entry = this.byJti.get(claims.jti);
+      if (entry !== undefined && entry.expiresAtMs > nowMs) return true;
+    }
+    if (claims.sub === null) return false;
+    const entry = this.bySub.get(claims.sub);
+    if (entry === undefined || entry.expiresAtMs <= nowMs) return false;
+    return claims.issuedAtMs === null || claims.issuedAtMs < entry.beforeMs;
+  }
+
+  /** How many revocations are kept (for tests and the logs). */
+  get size(): number {
+    return this.bySub.size + this.byJti.size;
+  }
+
+  private sweep(nowMs: number): void {
+    for (const map of [this.bySub, this.byJti]) {
+      for (const [key, entry] of map) if (entry.expiresAtMs <= nowMs) map.delete(key);
+    }
+  }
+}

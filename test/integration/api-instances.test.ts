@@ -3,7 +3,8 @@ import { createBroker, type Brokers } from '../../src/broker/create-broker';
 import { redisTargetOf } from '../../src/broker/redis/target';
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, testConfig, uniquePrefix } from '../helpers/test-server';
+import { TcpProxy } from '../helpers/tcp-proxy';
+import { startTestServer, testConfig, testRedisUrl, uniquePrefix } from '../helpers/test-server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -147,6 +148,40 @@ describe('the server API across two instances on one Redis', () => {
     expect(await history()).toEqual([]);
     const next = (await (await api(b, 'POST', '/api/broadcast', { channels: ['x.hist'], data: 'again' })).json()) as { results: Array<{ id: string }> };
     expect(Number(next.results[0]?.id)).toBeGreaterThan(Number(ids[2]));
+  });
+});
+
+describe('revocations made while an instance was cut from Redis', () => {
+  it('are loaded again when it is back: the revoked token is refused there', async () => {
+    const key = makeKey('HS256');
+    const env = { ADMIN_TOKEN, ...key.env, PUBLIC_CHANNELS: '', REDIS_PREFIX: uniquePrefix() };
+    const proxy = await TcpProxy.start(Number(new URL(testRedisUrl()).port));
+    const a = await startTestServer('redis', env);
+    const b = await startTestServer('redis', { ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    const streams = new OpenStreams();
+    try {
+      const token = await signToken(key, { subscribe: ['**'] }, { sub: 'offline' });
+      const ready = async (): Promise<number> => (await fetch(`${b.url}/readyz`)).status;
+      proxy.cut();
+      await eventually(ready, (status) => status === 503, 'B to notice the outage');
+      const response = await fetch(`${a.url}/api/revoke`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        body: '{"sub":"offline"}',
+      });
+      expect(response.status).toBe(200);
+      proxy.restore();
+      await eventually(ready, (status) => status === 200, 'B back on Redis', 10_000);
+      await eventually(
+        async () => (await streams.open(`${b.url}/channels/x.o/stream`, { Authorization: `Bearer ${token}` })).response?.statusCode,
+        (status) => status === 401,
+        'B refusing the token revoked during its outage',
+      );
+    } finally {
+      streams.closeAll();
+      await Promise.all([a.close(), b.close()]);
+      await proxy.close();
+    }
   });
 });
 

@@ -169,6 +169,32 @@ describe('the server API with ADMIN_TOKEN (in-process broker)', () => {
     }
   });
 
+  it.each([
+    ['/api/disconnect', []],
+    ['/api/disconnect', { sub: '' }],
+    ['/api/disconnect', { sub: 'x', reconnect: 'no' }],
+    ['/api/disconnect', { sub: 'x', extra: 1 }],
+    ['/api/revoke', {}],
+    ['/api/revoke', { sub: 'x', jti: 'y' }],
+    ['/api/revoke', { sub: 'x', before: 'yesterday' }],
+  ])('refuses a malformed order to %s (%j) with 400 invalid_body, a code of the contract', async (path, body) => {
+    const response = await api(server, 'POST', path, body);
+    expect([response.status, ((await response.json()) as { error: { code: string } }).error.code]).toEqual([400, 'invalid_body']);
+  });
+
+  it('lets a CORS preflight from an allowed origin ask for DELETE (history removal)', async () => {
+    const cors = await startTestServer('memory', { ADMIN_TOKEN, CORS_ORIGINS: 'https://ops.example' });
+    try {
+      const response = await fetch(`${cors.url}/api/channels/a/history`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://ops.example', 'Access-Control-Request-Method': 'DELETE', 'Access-Control-Request-Headers': 'authorization' },
+      });
+      expect(response.headers.get('access-control-allow-methods')).toContain('DELETE');
+    } finally {
+      await cors.close();
+    }
+  });
+
   it("reports this instance's figures on /api/stats", async () => {
     const response = await api(server, 'GET', '/api/stats');
     expect(response.status).toBe(200);

@@ -122,13 +122,20 @@ export class BrokerControlPlane implements ControlPlane {
     );
   }
 
+  /** Adds a revocation and ends the open streams it covers (one pass over the streams). */
   private apply(stored: { revocation: RevokeOrder; expiresAtMs: number }): void {
     this.revocations.add(stored.revocation, stored.expiresAtMs - this.options.revocationTtlMs);
-    this.options.hub.disconnectStreams((owner) => this.revocations.covers(owner), REVOKED_FRAME);
+    this.endRevokedStreams();
   }
 
   private async loadRevocations(): Promise<void> {
-    for (const stored of await this.options.control.loadRevocations()) this.apply(stored);
+    const stored = await this.options.control.loadRevocations();
+    for (const each of stored) this.revocations.add(each.revocation, each.expiresAtMs - this.options.revocationTtlMs);
+    if (stored.length > 0) this.endRevokedStreams();
+  }
+
+  private endRevokedStreams(): void {
+    this.options.hub.disconnectStreams((owner) => this.revocations.covers(owner), REVOKED_FRAME);
   }
 
   private async report(stats: InstanceStats): Promise<void> {

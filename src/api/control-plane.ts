@@ -37,9 +37,10 @@ export interface StatsReport {
 
 /**
  * What the server API acts through: the hub's actions over every instance that shares the
- * broker. LocalControlPlane serves one process (the in-process broker); a Redis implementation
- * carries the orders on one control channel, keeps revocations in Redis and reads each
- * instance's reported figures. Routes validate their input first: every argument here is valid.
+ * broker. BrokerControlPlane implements it over the broker's ControlStore and StatsStore: on
+ * Redis the orders travel on one control channel, revocations are kept in Redis and each
+ * instance's reported figures are read; in process, the same on memory twins. Routes validate
+ * their input first: every argument here is valid.
  */
 export interface ControlPlane {
   /**

@@ -16,6 +16,8 @@ interface Entry {
 export class RevocationSet {
   private readonly bySub = new Map<string, Entry>();
   private readonly byJti = new Map<string, Entry>();
+  /** Expired entries are swept at most this often, so loading many revocations stays linear. */
+  private nextSweepMs = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -25,7 +27,10 @@ export class RevocationSet {
   /** Adds a revocation made at `madeAtMs` (default now); one already expired is ignored. */
   add(order: RevokeOrder, madeAtMs = this.now()): void {
     const nowMs = this.now();
-    this.sweep(nowMs);
+    if (nowMs >= this.nextSweepMs) {
+      this.sweep(nowMs);
+      this.nextSweepMs = nowMs + Math.min(this.ttlMs, 60_000);
+    }
     const expiresAtMs = madeAtMs + this.ttlMs;
     if (expiresAtMs <= nowMs) return;
     if ('jti' in order) {

@@ -50,16 +50,14 @@ export class RevocationSet {
    * tokens issued before a time and it was issued before it (or has no `iat`).
    */
   covers(claims: StreamOwner): boolean {
-    if (this.bySub.size === 0 && this.byJti.size === 0) return false;
+    // The lookups first: the clock is read only for a token that has an entry at all.
+    const byJti = claims.jti === null ? undefined : this.byJti.get(claims.jti);
+    const bySub = claims.sub === null ? undefined : this.bySub.get(claims.sub);
+    if (byJti === undefined && bySub === undefined) return false;
     const nowMs = this.now();
-    if (claims.jti !== null) {
-      const entry = this.byJti.get(claims.jti);
-      if (entry !== undefined && entry.expiresAtMs > nowMs) return true;
-    }
-    if (claims.sub === null) return false;
-    const entry = this.bySub.get(claims.sub);
-    if (entry === undefined || entry.expiresAtMs <= nowMs) return false;
-    return claims.issuedAtMs === null || claims.issuedAtMs < entry.beforeMs;
+    if (byJti !== undefined && byJti.expiresAtMs > nowMs) return true;
+    if (bySub === undefined || bySub.expiresAtMs <= nowMs) return false;
+    return claims.issuedAtMs === null || claims.issuedAtMs < bySub.beforeMs;
   }
 
   /** How many revocations are kept (for tests and the logs). */

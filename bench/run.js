@@ -75,6 +75,15 @@ function plan() {
   steps.push(
     { key: 'saturation', title: `saturation: ${SIZES.saturation.clients} clients, ${SIZES.saturation.publishers} publishers flat out`, run: (ctx, t) => scenarios.fanout(ctx, t, SIZES.saturation) },
     { key: 'publish', title: `publish path: ${SIZES.publish.publishers} publishers, no streams`, run: (ctx, t) => scenarios.publishPath(ctx, t, SIZES.publish) },
+    // The same publishes, each checked against its namespace's schema (CHANNELS_CONFIG): the
+    // report compares it with the hub's plain publish row (target >= 0.9x).
+    {
+      key: 'publish-schema',
+      kinds: ['hub'],
+      title: `publish path with a schema: ${SIZES.publish.publishers} publishers, no streams, data validated (CHANNELS_CONFIG)`,
+      env: { hub: { CHANNELS_CONFIG: path.join(__dirname, 'lib', 'channels-schema.json') }, before: { CHANNELS_CONFIG: path.join(__dirname, 'lib', 'channels-schema.json') } },
+      run: (ctx, t) => scenarios.publishPath(ctx, t, SIZES.publish),
+    },
     // The floor keeps no history, so it cannot serve a resume.
     { key: 'storm', kinds: ['baseline', 'hub'], title: `reconnect storm: ${SIZES.storm.clients} clients, ${SIZES.storm.behind} events behind`, run: (ctx, t) => scenarios.storm(ctx, t, SIZES.storm) },
     {

@@ -19,6 +19,7 @@ import type { Hub } from './hub/hub';
 import type { Metrics } from './metrics';
 import type { AdminParts } from './api/admin';
 import { apiRoutes } from './api/routes';
+import type { Namespaces } from './namespaces';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
 import { channelRoutes } from './routes/channels';
@@ -43,6 +44,10 @@ export interface AppDependencies {
   readonly viewsDir: string;
   /** The server API's control plane and stats stream; without them `/api/*` answers 404. */
   readonly admin?: AdminParts;
+  /** CHANNELS_CONFIG, loaded (or `Namespaces.none`): per-channel limits, contracts, history. */
+  readonly namespaces: Namespaces;
+  /** `GET /asyncapi.json`'s body, built once at start. */
+  readonly asyncApiJson: string;
 }
 
 const SESSION_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
@@ -100,7 +105,7 @@ export function createApp(deps: AppDependencies): Koa {
     presence: deps.presence,
     metrics,
     retryMs: config.retryMs,
-    maxEventBytes: config.maxEventBytes,
+    namespaces: deps.namespaces,
     access,
     logger,
   });
@@ -114,10 +119,14 @@ export function createApp(deps: AppDependencies): Koa {
     maxStreamChannels: config.maxStreamChannels,
   });
   ticketRoutes(router, access);
-  chatRoutes(router, { broker, metrics, access, maxEventBytes: config.maxEventBytes, viewsDir: deps.viewsDir });
+  chatRoutes(router, { broker, metrics, access, maxEventBytes: config.maxEventBytes, namespaces: deps.namespaces, viewsDir: deps.viewsDir });
+  router.get('/asyncapi.json', (ctx) => {
+    ctx.type = 'application/json';
+    ctx.body = deps.asyncApiJson;
+  });
   clientAssetRoutes(router);
   diagnosticsRoutes(router, { retryMs: config.retryMs, viewsDir: deps.viewsDir });
-  if (deps.admin) apiRoutes(router, { ...deps.admin, adminToken: config.adminToken, maxEventBytes: config.maxEventBytes, logger });
+  if (deps.admin) apiRoutes(router, { ...deps.admin, adminToken: config.adminToken, maxEventBytes: config.maxEventBytes, logger, namespaces: deps.namespaces });
   adminPageRoutes(router, { adminToken: deps.admin ? config.adminToken : undefined, viewsDir: deps.viewsDir });
   app.use(router.routes());
   app.use(router.allowedMethods());

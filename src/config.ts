@@ -42,6 +42,8 @@ export interface Config {
   readonly bodyTimeoutMs: number;
   /** Channels anyone may read (PUBLIC_CHANNELS, default `**`); matters only with a JWT key. */
   readonly publicChannels: PatternList;
+  /** CHANNELS_CONFIG: the namespaces file (JSON or YAML), loaded once at start; undefined = none. */
+  readonly channelsConfig: string | undefined;
   /** The access tokens' key (JWT_SECRET or JWT_PUBLIC_KEY); undefined = no access control. */
   readonly jwtKey: JwtKey | undefined;
   readonly jwtIssuer: string | undefined;
@@ -266,6 +268,7 @@ export function readConfig(env: Env): Config {
     historyTtlS: integer(env, 'HISTORY_TTL_S', 604_800, 0, 10 * 365 * 86_400),
     bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_MS', 10_000, 1, 3_600_000),
     publicChannels: publicChannels(env, key !== undefined || hookUrl !== undefined),
+    channelsConfig: env.CHANNELS_CONFIG || undefined,
     jwtKey: key,
     jwtIssuer: keyedOnly(env, 'JWT_ISSUER', key !== undefined),
     jwtAudience: keyedOnly(env, 'JWT_AUDIENCE', key !== undefined),

@@ -12,6 +12,7 @@ import type { Hub } from './hub/hub';
 import { wireApp, type WireOptions } from './http/wire-app';
 import type { StoreClock } from './broker/stats-store';
 import { createLogger } from './logger';
+import { namespacesFromConfig } from './namespaces/from-config';
 import { Metrics } from './metrics';
 import type { PresenceTracker } from './presence/tracker';
 
@@ -24,6 +25,8 @@ export interface RunningServer {
   readonly broker: EventBroker;
   readonly hub: Hub;
   readonly presence: PresenceTracker;
+  /** CHANNELS_CONFIG's short fingerprint (the same file gives the same print), null without one. */
+  readonly channelsFingerprint: string | null;
   /** Stops accepting, ends open streams, closes the broker. Never rejects. */
   close(): Promise<void>;
 }
@@ -41,9 +44,11 @@ export interface ServerOptions extends WireOptions {
  */
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const metrics = new Metrics();
+  // Before any connection: an invalid CHANNELS_CONFIG stops the start (ConfigError).
+  const namespaces = namespacesFromConfig(config);
   const brokers = await createBroker({ ...config, redis: redisTargetOf(config), logger, storeClock: options.storeClock });
   const broker = brokers.events;
-  const { hub, presence, listener, admin } = wireApp(config, brokers, metrics, logger, options);
+  const { hub, presence, listener, admin } = wireApp(config, brokers, metrics, logger, namespaces, options);
   try {
     await admin.start();
   } catch (error) {
@@ -86,13 +91,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     })();
     return closing;
   };
-  return { url, port, broker, hub, presence, close };
+  return { url, port, broker, hub, presence, channelsFingerprint: namespaces.fingerprint, close };
 }
 
 function logStart(config: Config, logger: Logger, running: RunningServer): void {
+  const channels = running.channelsFingerprint === null ? '' : `, CHANNELS_CONFIG fingerprint ${running.channelsFingerprint}`;
   logger.info(
-    { address: running.url, broker: running.broker.description, historySize: config.historySize },
-    `ssehub listening on ${running.url} (broker: ${running.broker.description}, history: ${config.historySize} events per channel)`,
+    { address: running.url, broker: running.broker.description, historySize: config.historySize, channelsFingerprint: running.channelsFingerprint },
+    `ssehub listening on ${running.url} (broker: ${running.broker.description}, history: ${config.historySize} events per channel${channels})`,
   );
   if (redisTargetOf(config) === undefined) {
     logger.warn('REDIS_URL is unset: using the in-process broker, which serves this one instance only and keeps history in memory');

@@ -40,7 +40,8 @@ function rowsFor(key, fanout) {
   const cpuWithRedis = ['server + Redis CPU s per million deliveries', 'cpuWithRedisPerMillion', 2];
   const rss = ['server RSS (MiB)', 'rssMb', 0];
   if (key === 'idle') return [['RSS per idle connection (KiB)', 'rssPerConnKiB', 1, { max: 1.3 }, { max: 1.3 }], rss];
-  if (key === 'publish') {
+  if (key === 'publish' || key === 'publish-schema') {
+    if (key === 'publish-schema') return [['publish requests/s', 'requestsPerSecond', 0], ['POST latency p50 (ms)', 'p50', 2], ['POST latency p99 (ms)', 'p99', 2], ['server CPU s per million publishes', 'cpuPerMillion', 2], rss];
     return [
       ['publish requests/s', 'requestsPerSecond', 0, { min: 0.8 }, { min: 0.6 }],
       ['POST latency p50 (ms)', 'p50', 2],
@@ -180,6 +181,21 @@ function workersTable(workers, lines) {
   }
 }
 
+/**
+ * Publishes/s of the hub with a schema on the channel (publish-schema) against without
+ * (publish), medians of the same run; null unless both ran.
+ */
+function schemaComparison(results) {
+  const withSchema = results['publish-schema']?.hub ?? [];
+  const plain = results.publish?.hub ?? [];
+  if (withSchema.length === 0 || plain.length === 0) return null;
+  const a = medianOf(withSchema, 'requestsPerSecond');
+  const b = medianOf(plain, 'requestsPerSecond');
+  if (!a || !b) return null;
+  const ratio = a / b;
+  return { ratio, met: ratio >= 0.9, text: `publish with a schema on the channel: ${Math.round(a)} req/s against ${Math.round(b)} without, ${ratio.toFixed(2)}× (target >= 0.9×)` };
+}
+
 /** Writes the report files; returns progress lines and the correctness failures. */
 function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs }) {
   const lines = [];
@@ -199,6 +215,11 @@ function write({ results, workers, smoke, rounds, sizes, startedAt, elapsedMs })
   lines.push('', '## Targets', '');
   for (const verdict of verdicts) {
     lines.push(`- ${verdict.met ? 'met' : '**missed**'}: ${verdict.scenario}, ${verdict.metric}: ${ratioText(verdict.ratio)} the ${verdict.against} (target ${verdict.target})`);
+  }
+  const schemaLine = schemaComparison(results);
+  if (schemaLine !== null) {
+    lines.push(`- ${schemaLine.met ? 'met' : '**missed**'}: ${schemaLine.text}`);
+    verdicts.push({ scenario: 'publish with a schema', metric: 'publish requests/s', ratio: schemaLine.ratio, against: 'plain publish', target: '>= 0.9x', met: schemaLine.met });
   }
   lines.push('', '## Per-round values of the targeted metrics (floor / baseline / hub, in run order)', '');
   for (const entry of Object.values(results)) {

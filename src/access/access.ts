@@ -39,6 +39,11 @@ export interface AccessOptions {
   readonly jwtIssuer: string | undefined;
   readonly jwtAudience: string | undefined;
   readonly publicChannels: PatternList;
+  /**
+   * Whether a channel is public: its namespace's `public`, else PUBLIC_CHANNELS (the channel
+   * policy, cached per channel). Absent: PUBLIC_CHANNELS alone.
+   */
+  readonly isPublic?: (channel: string) => boolean;
   readonly ticketTtlS: number;
   readonly publishToken: string | undefined;
   /** Origins allowed to read with the cookie or through the hook besides the request's own. */
@@ -77,7 +82,7 @@ export class Access {
   private readonly tickets: Tickets;
   private readonly publishTokenDigest: Buffer | undefined;
   private readonly adminTokenDigest: Buffer | undefined;
-  private readonly publicChannels: PatternList;
+  private readonly isPublic: (channel: string) => boolean;
   private readonly hook: AuthHook | undefined;
   private readonly corsOrigins: ReadonlySet<string>;
   private readonly isRevoked: (token: AccessToken) => boolean;
@@ -90,7 +95,8 @@ export class Access {
     this.tickets = new Tickets(options.broker, options.ticketTtlS * 1000);
     this.publishTokenDigest = options.publishToken === undefined ? undefined : digest(options.publishToken);
     this.adminTokenDigest = options.adminToken === undefined ? undefined : digest(options.adminToken);
-    this.publicChannels = options.publicChannels;
+    const publicChannels = options.publicChannels;
+    this.isPublic = options.isPublic ?? ((channel) => publicChannels.matches(channel));
     this.corsOrigins = new Set(options.corsOrigins ?? []);
     if (options.authHookUrl !== undefined && options.logger === undefined) throw new Error('Access: a hook needs a logger');
     this.hook =
@@ -131,11 +137,11 @@ export class Access {
   }
 
   private async authorizeWith(ctx: Context, credential: Credential | null, channels: readonly string[]): Promise<ReadGrant> {
-    const privateChannel = channels.find((channel) => !this.publicChannels.matches(channel));
+    const privateChannel = channels.find((channel) => !this.isPublic(channel));
     if (credential === null) {
       if (privateChannel === undefined) return ANONYMOUS;
       if (this.hook === undefined) throw unauthorized(ctx, `channel "${privateChannel}" is private: it needs an access token`, false);
-      return this.askHook(ctx, this.hook, channels.filter((channel) => !this.publicChannels.matches(channel)));
+      return this.askHook(ctx, this.hook, channels.filter((channel) => !this.isPublic(channel)));
     }
     if (credential.carrier === 'cookie') assertSameSiteRead(ctx, this.corsOrigins);
     if (credential.carrier === 'header' && this.isAdminToken(credential.token)) return ANONYMOUS;
@@ -147,7 +153,7 @@ export class Access {
     if (this.verifier === undefined) throw unauthorized(ctx, 'access tokens and tickets are not accepted: no JWT key is configured', true);
     const { token, expiresAtMs } = await this.resolve(ctx, this.verifier, credential);
     for (const channel of channels) {
-      if (!this.publicChannels.matches(channel) && !token.subscribe.matches(channel, token.sub)) {
+      if (!this.isPublic(channel) && !token.subscribe.matches(channel, token.sub)) {
         throw new AppError(403, 'forbidden', `the access token does not grant reading channel "${channel}"`);
       }
     }

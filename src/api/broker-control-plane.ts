@@ -66,6 +66,11 @@ export class BrokerControlPlane implements ControlPlane {
     return result;
   }
 
+  async publishEphemeral(channel: string, event: string, dataJson: string): Promise<void> {
+    await this.options.events.publishEphemeral(channel, event, dataJson);
+    this.options.metrics.eventsPublished.inc();
+  }
+
   disconnect(order: DisconnectOrder): Promise<void> {
     return this.options.control.sendDisconnect(order);
   }

@@ -52,6 +52,12 @@ export interface ControlPlane {
   publish(request: PublishRequest): Promise<PublishResult>;
 
   /**
+   * Publishes one event of an ephemeral channel (no id, nothing stored), as a publish there
+   * does. Rejects with BrokerUnavailableError.
+   */
+  publishEphemeral(channel: string, event: string, dataJson: string): Promise<void>;
+
+  /**
    * Sends `hub.disconnect` (`{"reason","reconnect"}`, no id) to every stream of `order.sub`
    * (on `order.channel` only, when given) and ends it, on every instance within 1 s. Resolves
    * once the order is on its way (for one process: done). Rejects with BrokerUnavailableError

@@ -3,10 +3,12 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { PatternError, PatternList } from '../access/patterns';
 import { isValidIdempotencyKey } from '../http/idempotency-key';
-import { AppError, describeError } from '../errors';
+import { AppError, describeError, errorBody, type ErrorBody } from '../errors';
 import { assertChannel, isValidChannel } from '../event';
 import { readBody } from '../http/read-body';
+import type { Namespaces } from '../namespaces';
 import type { PublishInput } from '../publish-body';
+import { checkContract } from '../routes/publish';
 import { singleQueryValue } from '../routes/query';
 import type { StatsStream } from '../stats/stats-stream';
 import { requireAdmin } from './admin-auth';
@@ -22,6 +24,8 @@ export interface ApiRoutesOptions {
   /** MAX_EVENT_BYTES: the largest body, as for publishing. */
   readonly maxEventBytes: number;
   readonly logger: Logger;
+  /** Each channel's contract, body limit, history and whether it is ephemeral: a broadcast follows them. */
+  readonly namespaces: Namespaces;
   /** Default Date.now. */
   readonly now?: () => number;
 }
@@ -30,7 +34,7 @@ const MAX_CHANNELS_LIMIT = 1000;
 const DEFAULT_CHANNELS_LIMIT = 100;
 
 /** One entry of a broadcast's results, in the order the channels were given. */
-type BroadcastResult = { channel: string; id: string | null } | { channel: string; error: { code: string; message: string } };
+type BroadcastResult = { channel: string; id: string | null } | { channel: string; error: ErrorBody['error'] };
 
 /**
  * The server API (API.md, "The server API: `/api/*`") on `router`, each route behind
@@ -54,7 +58,9 @@ export function apiRoutes(router: Router, options: ApiRoutesOptions): void {
     }
     const body = await jsonBody(ctx);
     const order = parseBroadcast(body.value, body.text);
-    const results = await Promise.all(order.channels.map((channel) => publishOne(controlPlane, channel, order.input, idempotencyKey, options.logger)));
+    const publish = (channel: string): Promise<BroadcastResult> =>
+      publishOne(controlPlane, options.namespaces, channel, { input: order.input, body: body.value, bytes: Buffer.byteLength(body.text) }, idempotencyKey, options.logger);
+    const results = await Promise.all(order.channels.map(publish));
     ctx.status = 201;
     ctx.body = { results };
   });
@@ -90,20 +96,31 @@ export function apiRoutes(router: Router, options: ApiRoutesOptions): void {
 /** One channel of a broadcast: its id, or its error (a broadcast never fails as a whole for one channel). */
 async function publishOne(
   controlPlane: ControlPlane,
+  namespaces: Namespaces,
   channel: string,
-  input: PublishInput,
+  event: { readonly input: PublishInput; readonly body: unknown; readonly bytes: number },
   idempotencyKey: string | undefined,
   logger: Logger,
 ): Promise<BroadcastResult> {
   if (!isValidChannel(channel)) return { channel, error: { code: 'invalid_channel', message: 'not a valid channel name' } };
+  const { input } = event;
   try {
+    // As a publish to this channel would be checked: its namespace's body limit and contract.
+    const policy = namespaces.policy(channel);
+    if (event.bytes > policy.maxEventBytes) throw new AppError('payload_too_large', `the body is over ${policy.maxEventBytes} bytes, this channel's limit`);
+    checkContract(policy, input, event.body);
+    if (policy.ephemeral) {
+      await controlPlane.publishEphemeral(channel, input.event, input.dataJson);
+      return { channel, id: null };
+    }
     // The admin's keys are its own: a publisher reusing one cannot collide with a broadcast.
-    const result = await controlPlane.publish({ channel, ...input, idempotencyKey, idempotencyScope: 'admin' });
+    const result = await controlPlane.publish({ channel, ...input, idempotencyKey, idempotencyScope: 'admin', historySize: policy.historySize, historyTtlS: policy.historyTtlS });
     return { channel, id: String(result.id) };
   } catch (error) {
-    const { status, code, message } = describeError(error);
-    if (status >= 500 && code === 'internal_error') logger.error({ err: error, channel }, 'broadcast: a publish failed');
-    return { channel, error: { code, message } };
+    const described = describeError(error);
+    if (described.status >= 500 && described.code === 'internal_error') logger.error({ err: error, channel }, 'broadcast: a publish failed');
+    // With its details (a schema's invalid_data), as a publish answers.
+    return { channel, error: errorBody(described).error };
   }
 }
 

@@ -20,6 +20,10 @@ export interface PublishRequest {
    * publisher's key cannot collide with it; read by the per-publisher idempotency scope.
    */
   readonly idempotencyScope?: string;
+  /** Events kept for this channel (its namespace's `history`); absent = the broker's HISTORY_SIZE. */
+  readonly historySize?: number;
+  /** Seconds its history lives after this publish (0 = never); absent = the broker's HISTORY_TTL_S. */
+  readonly historyTtlS?: number;
 }
 
 /** A slice of a channel's retained history, with the bounds of the whole retained window. */
@@ -49,6 +53,12 @@ export type BrokerStatus = 'connecting' | 'ready' | 'down' | 'closed';
  * each (a hole is possible: pub/sub is at-most-once). `publishedAtMs` is the publisher's clock.
  */
 export type EventListener = (channel: string, event: StoredEvent, publishedAtMs: number) => void;
+
+/**
+ * Receives the events of ephemeral channels (`history: 0`): no id, nothing stored, at most once,
+ * delivered to the processes subscribed when it was published.
+ */
+export type EphemeralListener = (channel: string, event: string, dataJson: string, publishedAtMs: number) => void;
 
 export interface BrokerEvents {
   /** The broker is serving again after an outage and every subscription is back in place. */
@@ -80,6 +90,13 @@ export interface EventBroker {
    */
   publish(request: PublishRequest): Promise<PublishResult>;
 
+  /**
+   * Delivers an event of an ephemeral channel to every process subscribed to the channel now,
+   * storing nothing and taking no id (the `onEphemeral` receiver gets it). `dataJson` is compact
+   * JSON and `event` a validated name. Rejects with BrokerUnavailableError when unreachable.
+   */
+  publishEphemeral(channel: string, event: string, dataJson: string): Promise<void>;
+
   /** Reads retained events. Rejects with BrokerUnavailableError when unreachable. */
   history(channel: string, query: HistoryQuery): Promise<HistoryPage>;
 
@@ -95,6 +112,9 @@ export interface EventBroker {
 
   /** Sets the single receiver of every subscribed channel's events. */
   onEvent(listener: EventListener): void;
+
+  /** Sets the single receiver of every subscribed channel's ephemeral events. */
+  onEphemeral(listener: EphemeralListener): void;
 
   /** `down` when serving stops, `resubscribed` when it resumes with every subscription back. */
   on<E extends keyof BrokerEvents>(event: E, listener: BrokerEvents[E]): this;

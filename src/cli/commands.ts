@@ -1,6 +1,5 @@
 import type { Command } from './command';
 import { runDoctorCommand } from './doctor';
-import { runTypesCommand } from './types';
 
 /**
  * The `ssehub` commands, by name. Each is one line: add a command by importing it and listing it
@@ -8,5 +7,7 @@ import { runTypesCommand } from './types';
  */
 export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   doctor: runDoctorCommand,
-  types: runTypesCommand,
+  // Loaded when run: json-schema-to-typescript (and the prettier it pulls in) is for `types` alone,
+  // and `doctor` stays a command that needs nothing beyond Node.
+  types: async (args) => (await import('./types.js')).runTypesCommand(args),
 });

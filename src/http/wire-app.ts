@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import { join } from 'node:path';
 import type Koa from 'koa';
@@ -10,9 +11,14 @@ import type { Config } from '../config';
 import { Hub } from '../hub/hub';
 import type { Metrics } from '../metrics';
 import type { Clock } from '../stats/stats-sampler';
+import { buildAsyncApiDocument } from '../asyncapi/document';
+import { namespacesFromConfig } from '../namespaces/from-config';
 import { PresenceTracker } from '../presence/tracker';
-import { trackedChannels } from '../presence/tracked-channels';
+import { trackedByPolicy } from '../presence/tracked-channels';
 import { createRequestListener } from '../request-listener';
+
+// info.version of GET /asyncapi.json; package.json is two levels up from src/http and dist/http.
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** What wireApp builds: the parts server.ts starts and stops, and the listener it serves with. */
 export interface WiredApp {
@@ -34,15 +40,25 @@ export interface WireOptions {
 /**
  * The hub, presence tracker, Koa app and the request listener that serves publishes itself and
  * hands the rest to the app, on a broker, wired; nothing listens yet. The caller closes the hub
- * and the tracker.
+ * and the tracker. `namespaces` defaults to loading CHANNELS_CONFIG (a ConfigError when invalid).
  */
-export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logger: Logger, options: WireOptions = {}): WiredApp {
+export function wireApp(
+  config: Config,
+  brokers: Brokers,
+  metrics: Metrics,
+  logger: Logger,
+  namespaces = namespacesFromConfig(config),
+  options: WireOptions = {},
+): WiredApp {
   const broker = brokers.events;
-  const hub = new Hub({ ...config, broker, metrics, logger });
+  // Built once: the namespaces cannot change while the process runs.
+  const asyncApiJson = JSON.stringify(buildAsyncApiDocument(namespaces, { version: PACKAGE_VERSION }));
+  // Every per-channel question goes to the policy, resolved once per channel name.
+  const hub = new Hub({ ...config, broker, metrics, logger, isEphemeral: (channel) => namespaces.policy(channel).ephemeral });
   const presence = new PresenceTracker({
     store: brokers.presence,
     events: broker,
-    isTracked: trackedChannels(config.presenceChannels),
+    isTracked: trackedByPolicy(namespaces),
     refreshMs: config.presenceRefreshMs,
     metrics,
     logger,
@@ -50,13 +66,20 @@ export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logg
   });
   const admin = createAdmin({ ...config, hub, brokers, metrics, logger, clock: options.statsClock });
   // Revocation is checked where a token is verified: at connect time, never per event.
-  const access = new Access({ ...config, broker: brokers.tickets, logger, isRevoked: (token) => admin.controlPlane.isRevoked(token) });
-  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir: join(__dirname, '..', '..', 'views'), admin });
+  const access = new Access({
+    ...config,
+    broker: brokers.tickets,
+    logger,
+    isPublic: (channel) => namespaces.policy(channel).public,
+    isRevoked: (token) => admin.controlPlane.isRevoked(token),
+  });
+  const viewsDir = join(__dirname, '..', '..', 'views');
+  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir, namespaces, asyncApiJson, admin });
   const listener = createRequestListener(app, {
     broker,
     metrics,
     access,
-    maxEventBytes: config.maxEventBytes,
+    namespaces,
     logger,
     corsOrigins: config.corsOrigins,
     bodyTimeoutMs: config.bodyTimeoutMs,

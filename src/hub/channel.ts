@@ -47,10 +47,17 @@ export class HubChannel {
   /** Events received while initializing, repairing a hole or waiting for the broker. */
   private readonly inbox: InboxItem[] = [];
   private draining = false;
+  /** Ephemeral channels only: ephemeral events received, the ordering key of the next one. */
+  private ephemeralCount = 0;
 
   constructor(
     readonly name: string,
     private readonly context: ChannelContext,
+    /**
+     * A channel of `history: 0`: its events have no id and no history, so there is nothing to
+     * read at start, no hole to fill, no gap to report and no catch-up after an outage.
+     */
+    readonly ephemeral = false,
   ) {}
 
   /** Newest id delivered to the channel's pipeline; null until the channel has an event. */
@@ -104,7 +111,7 @@ export class HubChannel {
 
   /** Adds a stream that starts live at the channel's newest id. */
   addLive(stream: StreamChannel): void {
-    stream.advanceTo(this.newestId ?? 0);
+    stream.advanceTo(this.ephemeral ? this.ephemeralCount : (this.newestId ?? 0));
     this.live.add(stream);
   }
 
@@ -129,11 +136,15 @@ export class HubChannel {
 
   /** The broker went down: live delivery may miss events, so history is read before the next one. */
   markOutage(): void {
+    if (this.ephemeral) return;
     this.needsCatchUp = true;
   }
 
   /** Takes a live event from the broker. */
   receive(event: StoredEvent, publishedAtMs: number): void {
+    // A stored event on a channel this process holds ephemeral (instances with different
+    // CHANNELS_CONFIG files): its ids would mix with the local keys, so it is not delivered.
+    if (this.ephemeral) return;
     // Fast path: in order and nothing queued, so deliver without touching the inbox. A channel
     // that had no events yet checks its first one against history too (null = 0).
     if (this.initialized && !this.draining && this.inbox.length === 0 && !this.needsCatchUp && event.id <= (this.newestId ?? 0) + 1) {
@@ -144,8 +155,17 @@ export class HubChannel {
     if (this.initialized) void this.drain();
   }
 
+  /** Takes a live event of an ephemeral channel: no id, delivered as it comes (no order to repair). */
+  receiveEphemeral(event: string, dataJson: string, publishedAtMs: number): void {
+    if (!this.ephemeral || !this.initialized) return;
+    this.enqueue(ChannelFrame.ephemeral(this.name, ++this.ephemeralCount, event, dataJson));
+    this.batch.publishedAtMs.push(publishedAtMs);
+    this.context.onBatch(this);
+  }
+
   /** After an outage: read what was missed from history now. */
   catchUpNow(): void {
+    if (this.ephemeral) return;
     // Even if a drain during the outage already cleared the flag.
     this.needsCatchUp = true;
     if (this.initialized) void this.drain();
@@ -160,6 +180,10 @@ export class HubChannel {
 
   private async initialize(): Promise<void> {
     await this.context.broker.subscribe(this.name);
+    if (this.ephemeral) {
+      this.initialized = true;
+      return;
+    }
     const newest = await this.context.broker.history(this.name, { limit: 1 });
     this.newestId = newest.lastId;
     this.initialized = true;

@@ -9,6 +9,8 @@ import { StreamChannel, type Framing } from './stream-channel';
 export interface StartPosition {
   readonly channel: string;
   readonly position: number;
+  /** An ephemeral channel: no cursor entry on a multi-channel stream. */
+  readonly ephemeral?: boolean;
 }
 
 /**
@@ -32,9 +34,14 @@ export class HubClient {
     private readonly onSlow: (client: HubClient) => void,
     private readonly abortConnection: () => void,
   ) {
-    this.streamChannels = start.map(({ channel }, index) => new StreamChannel(this, channel, index, framing));
-    // Only a multi-channel stream writes a cursor.
-    this.entries = framing === 'multi' ? start.map(({ channel, position }) => cursorEntry(channel, position)) : [];
+    // Only a multi-channel stream writes a cursor, and an ephemeral channel has no entry in it.
+    this.entries = [];
+    this.streamChannels = start.map(({ channel, position, ephemeral }) => {
+      if (framing === 'single') return new StreamChannel(this, channel, 0, framing);
+      if (ephemeral === true) return new StreamChannel(this, channel, -1, framing);
+      this.entries.push(cursorEntry(channel, position));
+      return new StreamChannel(this, channel, this.entries.length - 1, framing);
+    });
     // A write racing the client's disconnect may error; the close handler cleans up.
     stream.on('error', ignoreError);
   }

@@ -12,6 +12,7 @@ export function fanOut(channel: HubChannel, batch: Batch, nowMs: number): number
   if (lastKey === undefined) return 0;
   const firstKey = items[0]?.key ?? lastKey;
   let singleBuffer: Buffer | undefined;
+  let envelopeBuffer: Buffer | undefined;
   let multiBuffers: Map<string, { buffer: Buffer; entry: string | undefined }> | undefined;
   let writes = 0;
   for (const stream of channel.liveStreams) {
@@ -23,6 +24,11 @@ export function fanOut(channel: HubChannel, batch: Batch, nowMs: number): number
     } else if (stream.framing === 'single') {
       singleBuffer ??= items.length === 1 ? (items[0] as ChannelFrame).single : Buffer.concat(items.map((item) => item.single));
       stream.client.write(singleBuffer, nowMs);
+      stream.advanceTo(lastKey);
+    } else if (!stream.hasCursorEntry) {
+      // An ephemeral channel's items carry no id and no cursor: one envelope buffer for all.
+      envelopeBuffer ??= items.length === 1 ? (items[0] as ChannelFrame).multi : Buffer.concat(items.map((item) => item.multi));
+      stream.client.write(envelopeBuffer, nowMs);
       stream.advanceTo(lastKey);
     } else {
       multiBuffers ??= new Map();

@@ -14,14 +14,23 @@ export class ChannelFrame {
 
   private constructor(
     readonly channel: string,
-    /** Ordering key: the event's id; a gap notice takes the next event's id minus one half. */
+    /**
+     * Ordering key: the event's id; a gap notice takes the next event's id minus one half; an
+     * ephemeral event, which has no id, its channel's own count of ephemeral events.
+     */
     readonly key: number,
     private readonly event: StoredEvent | null,
     private readonly gap: { lastEventId: number; firstAvailableId: number | null } | null,
+    private readonly ephemeral: { event: string; dataJson: string } | null = null,
   ) {}
 
   static event(channel: string, event: StoredEvent): ChannelFrame {
     return new ChannelFrame(channel, event.id, event, null);
+  }
+
+  /** An event of an ephemeral channel: no `id:` line, `"id":null` in the envelope, no cursor entry. */
+  static ephemeral(channel: string, key: number, event: string, dataJson: string): ChannelFrame {
+    return new ChannelFrame(channel, key, null, null, { event, dataJson });
   }
 
   /** A `hub.gap` notice: events after `lastEventId` are lost; `firstAvailableId` is the next one. */
@@ -29,7 +38,7 @@ export class ChannelFrame {
     return new ChannelFrame(channel, key, null, { lastEventId, firstAvailableId });
   }
 
-  /** The event's id, or null for a gap notice (which carries no id and moves no position). */
+  /** The event's id, or null for a gap notice or an ephemeral event (no id, no position moved). */
   get eventId(): number | null {
     return this.event === null ? null : this.event.id;
   }
@@ -38,7 +47,9 @@ export class ChannelFrame {
   get single(): Buffer {
     this.singleFrame ??= this.event
       ? encodeEvent(this.event.id, this.event.event, this.event.dataJson)
-      : gapFrame(this.gap, undefined);
+      : this.ephemeral
+        ? encodeUnidentifiedEvent(this.ephemeral.event, this.ephemeral.dataJson)
+        : gapFrame(this.gap, undefined);
     return this.singleFrame;
   }
 
@@ -49,7 +60,9 @@ export class ChannelFrame {
   get multi(): Buffer {
     this.multiFrame ??= this.event
       ? encodeUnidentifiedEvent(this.event.event, `{"channel":"${this.channel}","id":"${this.event.id}","data":${this.event.dataJson}}`)
-      : gapFrame(this.gap, this.channel);
+      : this.ephemeral
+        ? encodeUnidentifiedEvent(this.ephemeral.event, `{"channel":"${this.channel}","id":null,"data":${this.ephemeral.dataJson}}`)
+        : gapFrame(this.gap, this.channel);
     return this.multiFrame;
   }
 

@@ -31,6 +31,8 @@ export interface HubOptions {
   readonly maxFlushWaitMs?: number;
   /** Time and timers for deadlines, flush waits and the reauth lead (default: the real ones). */
   readonly clock?: Clock;
+  /** True for a channel of `history: 0` (CHANNELS_CONFIG; asked once per channel); default: none is. */
+  readonly isEphemeral?: (channel: string) => boolean;
 }
 
 export type { ChannelRequest, ConnectRequest } from './connect-request';
@@ -65,6 +67,7 @@ export class Hub {
     this.retryFrame = encodeRetry(options.retryMs);
     this.channelContext = { ...options, onBatch: (channel) => this.flushes.markDirty(channel) };
     options.broker.onEvent((channel, event, publishedAtMs) => this.channels.get(channel)?.receive(event, publishedAtMs));
+    options.broker.onEphemeral((channel, event, dataJson, publishedAtMs) => this.channels.get(channel)?.receiveEphemeral(event, dataJson, publishedAtMs));
     options.broker.on('down', () => this.channels.forEach((channel) => channel.markOutage()));
     options.broker.on('resubscribed', () => this.channels.forEach((channel) => channel.catchUpNow()));
     // One timer for the whole hub, checking streams rather than keeping a timer each.
@@ -105,9 +108,11 @@ export class Hub {
     const resumePoints = new Map(request.channels.map((channel) => [channel.name, channel.resumePoint]));
     const channels = names.map((name) => this.channelFor(name));
     await this.whenReady(channels);
+    // An ephemeral channel has no position: a resume point given for it is ignored.
     const start: StartPosition[] = channels.map((channel) => ({
       channel: channel.name,
-      position: resumePoints.get(channel.name) ?? channel.lastId ?? 0,
+      position: channel.ephemeral ? 0 : (resumePoints.get(channel.name) ?? channel.lastId ?? 0),
+      ephemeral: channel.ephemeral,
     }));
     const client = new HubClient(start, request.framing, request.stream, this.options.clientBufferBytes, (slow) => this.dropSlow(slow), request.abortConnection);
     let cancelExpiry = (): void => undefined;
@@ -120,11 +125,14 @@ export class Hub {
     this.options.metrics.clientsConnected.inc();
     try {
       client.write(this.retryFrame);
-      client.write(encodePosition(request.framing === 'multi' ? client.cursor : String(start[0]?.position ?? 0)));
+      // A single ephemeral channel has no position to prime; a multi-channel stream always
+      // primes its cursor (a followed channel missing from it is an ephemeral one).
+      if (request.framing === 'multi') client.write(encodePosition(client.cursor));
+      else if (start[0]?.ephemeral !== true) client.write(encodePosition(String(start[0]?.position ?? 0)));
       channels.forEach((channel, index) => {
         const stream = client.streamChannels[index];
         if (!stream) return;
-        const resumePoint = resumePoints.get(channel.name) ?? null;
+        const resumePoint = channel.ephemeral ? null : (resumePoints.get(channel.name) ?? null);
         if (resumePoint === null) {
           channel.addLive(stream);
         } else {
@@ -155,14 +163,10 @@ export class Hub {
   }
 
   /** Writes `frame` (`hub.disconnect`) to each stream `matches` accepts and ends it; returns how many. */
-  disconnectStreams(matches: OwnerMatch, frame: Buffer): number {
-    return this.owners.disconnect(this.clients, matches, frame);
-  }
+  readonly disconnectStreams = (matches: OwnerMatch, frame: Buffer): number => this.owners.disconnect(this.clients, matches, frame);
 
   /** Every channel with streams on this process, and how many streams follow it. */
-  channelConnections(): Array<[channel: string, connections: number]> {
-    return channelConnections(this.channels.values());
-  }
+  readonly channelConnections = (): Array<[channel: string, connections: number]> => channelConnections(this.channels.values());
 
   /** Ends every stream (clients reconnect elsewhere and resume) and stops the timers. */
   close(): void {
@@ -177,10 +181,8 @@ export class Hub {
     // Pinned until all are ready: a channel ready early must not be released meanwhile.
     for (const channel of channels) channel.pinForConnect();
     this.pendingConnects++;
-    const subscribed = await Promise.all(channels.map((channel) => channel.ready)).then(
-      () => ({ ok: true as const }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
+    const ready = Promise.all(channels.map((channel) => channel.ready));
+    const subscribed = await ready.then(() => ({ ok: true as const }), (error: unknown) => ({ ok: false as const, error }));
     this.pendingConnects--;
     for (const channel of channels) channel.unpinForConnect();
     if (subscribed.ok) return;
@@ -191,7 +193,7 @@ export class Hub {
   private channelFor(name: string): HubChannel {
     const existing = this.channels.get(name);
     if (existing) return existing;
-    const channel = new HubChannel(name, this.channelContext);
+    const channel = new HubChannel(name, this.channelContext, this.options.isEphemeral?.(name) ?? false);
     this.channels.set(name, channel);
     channel.start((error) => {
       this.forget(channel);

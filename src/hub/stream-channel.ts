@@ -25,10 +25,18 @@ export class StreamChannel {
   constructor(
     readonly client: HubClient,
     readonly channel: string,
-    /** This channel's place in the stream's cursor (channels in ascending byte order). */
+    /**
+     * This channel's place in the stream's cursor (channels in ascending byte order); -1 for an
+     * ephemeral channel, which has no cursor entry.
+     */
     readonly index: number,
     readonly framing: Framing,
   ) {}
+
+  /** False for an ephemeral channel (and any single-channel stream's cursor is its id line). */
+  get hasCursorEntry(): boolean {
+    return this.index >= 0;
+  }
 
   /** The ordering key of the newest item of this channel written to the stream (or its start). */
   get lastSentKey(): number {
@@ -49,7 +57,8 @@ export class StreamChannel {
     const last = items[items.length - 1];
     if (!last) return;
     const client = this.client;
-    client.write(this.framing === 'multi' ? client.encodeMulti(this.index, items) : concatSingles(items));
+    if (this.framing === 'single') client.write(concatSingles(items));
+    else client.write(this.index >= 0 ? client.encodeMulti(this.index, items) : concatEnvelopes(items));
     this.position = last.key;
   }
 
@@ -73,4 +82,8 @@ export class StreamChannel {
 
 function concatSingles(items: readonly ChannelFrame[]): Buffer {
   return items.length === 1 ? (items[0] as ChannelFrame).single : Buffer.concat(items.map((item) => item.single));
+}
+
+function concatEnvelopes(items: readonly ChannelFrame[]): Buffer {
+  return items.length === 1 ? (items[0] as ChannelFrame).multi : Buffer.concat(items.map((item) => item.multi));
 }

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { AuthUnavailableError } from '../access/auth-hook';
-import { describeError } from '../errors';
+import { describeError, errorBody } from '../errors';
 
 const UNMATCHED: Readonly<Record<number, string>> = { 404: 'not_found', 405: 'method_not_allowed', 501: 'not_implemented' };
 
@@ -27,11 +27,12 @@ export function errorBoundary(logger: Logger): Middleware {
         logger.error({ err: error }, 'error after the response started');
         return;
       }
-      const { status, code, message } = describeError(error);
+      const described = describeError(error);
+      const status = described.status;
       // The hook's failures are logged by the hook itself, once per kind per minute.
       if (status >= 500 && !(error instanceof AuthUnavailableError)) logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = status;
-      ctx.body = { error: { code, message } };
+      ctx.body = errorBody(described);
     }
   };
 }

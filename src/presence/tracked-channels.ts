@@ -1,4 +1,5 @@
 import type { PatternList } from '../access/patterns';
+import type { Namespaces } from '../namespaces/namespaces';
 
 /** The channel whose subscribers are always tracked: the chat example. */
 export const ALWAYS_TRACKED_CHANNEL = 'chat';
@@ -9,4 +10,12 @@ export const ALWAYS_TRACKED_CHANNEL = 'chat';
  */
 export function trackedChannels(patterns: PatternList): (channel: string) => boolean {
   return (channel) => channel === ALWAYS_TRACKED_CHANNEL || patterns.matches(channel);
+}
+
+/**
+ * Whether a channel's subscribers are tracked, from its namespace's `presence`, else
+ * PRESENCE_CHANNELS (the namespaces' defaults); `chat` always. Cached per channel by the policy.
+ */
+export function trackedByPolicy(namespaces: Namespaces): (channel: string) => boolean {
+  return (channel) => namespaces.policy(channel).presence;
 }

@@ -57,6 +57,12 @@ export class PresenceTracker {
     });
     // Entries may have expired during an outage: write them back as soon as Redis returns, as a
     // restore, so members still connected here (or on another instance) neither leave nor join.
+    // From the moment Redis is lost, every write of the whole state is a restore until one lands:
+    // the refresh timer may fire before `resubscribed` does (the command connection often returns
+    // first), and a plain refresh then would announce everyone here as joining again.
+    options.events.on('down', () => {
+      this.restoring = true;
+    });
     options.events.on('resubscribed', () => {
       this.restoring = true;
       void this.refresh();

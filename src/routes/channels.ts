@@ -16,6 +16,7 @@ export interface ChannelRoutesOptions extends PublishOptions {
 
 const MAX_HISTORY_LIMIT = 1000;
 const DEFAULT_HISTORY_LIMIT = 100;
+const EMPTY_HISTORY = '{"events":[],"more":false}';
 
 /** Stream, publish and history of channels, plus `GET /stream` for the chat channel. */
 export function channelRoutes(router: Router, options: ChannelRoutesOptions): void {
@@ -53,6 +54,12 @@ function historyHandler(options: ChannelRoutesOptions): (ctx: Context) => Promis
       after = parseResumePoint(afterText);
     } catch {
       throw new AppError(400, 'invalid_query', 'after must be a decimal integer >= 0 of at most 16 digits');
+    }
+    // An ephemeral channel keeps nothing: no broker call (its publishes are never stored).
+    if (options.namespaces.policy(channel).ephemeral) {
+      ctx.type = 'application/json';
+      ctx.body = EMPTY_HISTORY;
+      return;
     }
     const page = await options.broker.history(channel, after === null ? { limit } : { after, limit });
     // The stored text of each event is already the item's JSON: no parse, no re-encode.

@@ -7,6 +7,7 @@ import type { EventBroker } from '../broker/broker';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import { readBody } from '../http/read-body';
+import { validateEvent, type Namespaces } from '../namespaces';
 
 export interface ChatRoutesOptions {
   readonly broker: EventBroker;
@@ -14,6 +15,8 @@ export interface ChatRoutesOptions {
   /** Judges `/post` when `chat` is not public; a credential's `sub` names the author. */
   readonly access: Access;
   readonly maxEventBytes: number;
+  /** The chat channel's namespace: its contract checks each post before anything is stored. */
+  readonly namespaces: Namespaces;
   readonly viewsDir: string;
 }
 
@@ -109,12 +112,19 @@ export function chatRoutes(router: Router, options: ChatRoutesOptions): void {
     const grant = await options.access.authorizeChatPost(ctx, CHAT_CHANNEL);
     const user = grant.sub ?? sessionOf(ctx).session?.name ?? 'anonymous';
     const data = { user, text, ts: new Date().toISOString() };
+    const policy = options.namespaces.policy(CHAT_CHANNEL);
+    const rejection = validateEvent(policy, 'message', data);
+    if (rejection !== null) throw AppError.withDetails(rejection.code, rejection.message, rejection.details);
     const stopTimer = options.metrics.publishDuration.startTimer();
-    const result = await options.broker.publish({ channel: CHAT_CHANNEL, event: 'message', dataJson: JSON.stringify(data) });
+    const dataJson = JSON.stringify(data);
+    if (policy.ephemeral) await options.broker.publishEphemeral(CHAT_CHANNEL, 'message', dataJson);
+    const result = policy.ephemeral
+      ? null
+      : await options.broker.publish({ channel: CHAT_CHANNEL, event: 'message', dataJson, historySize: policy.historySize, historyTtlS: policy.historyTtlS });
     stopTimer();
     options.metrics.eventsPublished.inc();
-    ctx.status = 201;
-    ctx.body = { id: String(result.id) };
+    ctx.status = result === null ? 202 : 201;
+    ctx.body = { id: result === null ? null : String(result.id) };
   });
 
 }

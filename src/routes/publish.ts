@@ -2,18 +2,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Access, HeaderAccess } from '../access/access';
 import type { EventBroker } from '../broker/broker';
-import { AppError, describeError } from '../errors';
+import { AppError, describeError, errorBody } from '../errors';
 import { assertChannel } from '../event';
 import { isValidIdempotencyKey } from '../http/idempotency-key';
 import { readBody } from '../http/read-body';
 import type { Metrics } from '../metrics';
-import { parsePublishBody } from '../publish-body';
+import { validateEvent, type ChannelPolicy, type Namespaces } from '../namespaces';
+import { parsePublishBody, type PublishInput } from '../publish-body';
 
 export interface PublishOptions {
   readonly broker: EventBroker;
   readonly metrics: Metrics;
   readonly access: Access;
-  readonly maxEventBytes: number;
+  /** Each channel's body limit, contract, history and whether it is ephemeral. */
+  readonly namespaces: Namespaces;
   readonly logger: Logger;
 }
 
@@ -33,23 +35,43 @@ export async function servePublish(req: IncomingMessage, res: ServerResponse, ch
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !isValidIdempotencyKey(idempotencyKey))) {
       throw new AppError('invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters');
     }
-    const body = await readBody(req, res, ['json'], options.maxEventBytes);
+    const policy = options.namespaces.policy(channel);
+    const body = await readBody(req, res, ['json'], policy.maxEventBytes);
     const input = parsePublishBody(body.value, body.kind === 'json' ? body.text : undefined);
+    checkContract(policy, input, body.value);
     const startedAt = performance.now();
-    const result = await options.broker.publish({ channel, ...input, idempotencyKey });
+    if (policy.ephemeral) {
+      // Nothing is kept, so an Idempotency-Key has nothing to be compared with: ignored.
+      await options.broker.publishEphemeral(channel, input.event, input.dataJson);
+      options.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
+      options.metrics.eventsPublished.inc();
+      sendJson(res, 202, `{"channel":"${channel}","event":${JSON.stringify(input.event)}}`);
+      return;
+    }
+    const result = await options.broker.publish({ channel, ...input, idempotencyKey, historySize: policy.historySize, historyTtlS: policy.historyTtlS });
     options.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
     if (!result.duplicate) options.metrics.eventsPublished.inc();
     // The channel matched CHANNEL_PATTERN: nothing in it to escape.
     sendJson(res, result.duplicate ? 200 : 201, `{"id":"${result.id}","channel":"${channel}","event":${JSON.stringify(result.event)}}`);
   } catch (error) {
-    const { status, code, message } = describeError(error);
+    const described = describeError(error);
+    const status = described.status;
     if (status >= 500) options.logger.error({ err: error, method: req.method, path: req.url?.split('?')[0] }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    sendJson(res, status, JSON.stringify({ error: { code, message } }));
+    sendJson(res, status, JSON.stringify(errorBody(described)));
   }
+}
+
+/**
+ * Throws 400 `unknown_event` / `invalid_data` (with its details) when the channel's namespace
+ * refuses the event; `body` is the parsed publish body (parsePublishBody accepted it).
+ */
+export function checkContract(policy: ChannelPolicy, input: PublishInput, body: unknown): void {
+  const rejection = validateEvent(policy, input.event, (body as { data: unknown }).data);
+  if (rejection !== null) throw AppError.withDetails(rejection.code, rejection.message, rejection.details);
 }
 
 function sendJson(res: ServerResponse, status: number, text: string): void {

@@ -1,13 +1,8 @@
 import type { Subscription, SubscriptionItem } from '../../client/src/index.js';
+import { eventually, type EventuallyOptions } from '../helpers/eventually';
 
-/** Resolves when `check` holds, testing it again every few milliseconds; rejects after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** How long client tests wait for an effect: a reconnect backoff or a browser takes longer. */
+export const CLIENT_WAIT: EventuallyOptions = { timeoutMs: 15_000 };
 
 /** Consumes a subscription in the background, keeping every item and the cursor after it. */
 export class Collector {
@@ -38,11 +33,15 @@ export class Collector {
     return this.items.filter((item) => item.kind === 'gap');
   }
 
+  /** Resolves once `channel` yielded `count` events; rejects at once if the subscription failed. */
   async waitForEvents(channel: string, count: number, timeoutMs?: number): Promise<void> {
-    await until(() => {
-      if (this.error !== undefined) throw this.error instanceof Error ? this.error : new Error('the subscription failed');
-      return this.idsOf(channel).length >= count;
-    }, `${count} events of ${channel} (have ${this.idsOf(channel).length})`, timeoutMs);
+    // A failed subscription ends the wait (and the test) now rather than at the deadline.
+    await eventually(() => this.error !== undefined || this.idsOf(channel).length >= count, `${count} events of ${channel}`, {
+      timeoutMs: timeoutMs ?? CLIENT_WAIT.timeoutMs,
+    }).catch((error: Error) => {
+      throw new Error(`${error.message} (have ${this.idsOf(channel).length})`);
+    });
+    if (this.error !== undefined) throw this.error instanceof Error ? this.error : new Error('the subscription failed');
   }
 
   async close(): Promise<void> {

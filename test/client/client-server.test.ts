@@ -3,28 +3,17 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SseHubClient } from '../../client/src/index.js';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
-import { Collector, consecutive, until } from './client-helpers';
-
-type Hub = Awaited<ReturnType<typeof startTestServer>>;
-
-/** Publishes straight to the hub (not through the client) and returns the event's id. */
-async function publish(url: string, channel: string, data: unknown): Promise<number> {
-  const response = await fetch(`${url}/channels/${channel}/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ data }),
-  });
-  if (response.status !== 201) throw new Error(`publish answered ${response.status}: ${await response.text()}`);
-  return Number(((await response.json()) as { id: string }).id);
-}
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
+import { Collector, consecutive, CLIENT_WAIT } from './client-helpers';
+import { eventually } from '../helpers/eventually';
+import { publishId } from '../helpers/publish';
 
 async function publishMany(url: string, channels: string[], rounds: number): Promise<void> {
-  for (let round = 0; round < rounds; round++) for (const channel of channels) await publish(url, channel, { round });
+  for (let round = 0; round < rounds; round++) for (const channel of channels) await publishId(url, channel, { round });
 }
 
 describe('@ssehub/client against the real hub', () => {
-  let hubs: Hub[] = [];
+  let hubs: TestServer[] = [];
   let proxies: TcpProxy[] = [];
   let collectors: Collector[] = [];
 
@@ -37,7 +26,7 @@ describe('@ssehub/client against the real hub', () => {
     collectors = [];
   });
 
-  async function startHub(env: Record<string, string> = {}): Promise<Hub> {
+  async function startHub(env: Record<string, string> = {}): Promise<TestServer> {
     const hub = await startTestServer('redis', env);
     hubs.push(hub);
     return hub;
@@ -99,14 +88,14 @@ describe('@ssehub/client against the real hub', () => {
     const client = new SseHubClient({ baseUrl: proxy.url });
     const sub = client.subscribe('frozen', { cursor: 'frozen=0', watchdogMs: 500, backoff: { initialMs: 20, maxMs: 200 } });
     const received = collect(new Collector(sub));
-    await publish(hub.url, 'frozen', 1);
+    await publishId(hub.url, 'frozen', 1);
     await received.waitForEvents('frozen', 1);
 
     proxy.freeze();
-    await publish(hub.url, 'frozen', 2);
-    await until(() => sub.state === 'reconnecting', 'the watchdog to notice the silence');
+    await publishId(hub.url, 'frozen', 2);
+    await eventually(() => sub.state === 'reconnecting', 'the watchdog to notice the silence', CLIENT_WAIT);
     proxy.restore();
-    await publish(hub.url, 'frozen', 3);
+    await publishId(hub.url, 'frozen', 3);
     await received.waitForEvents('frozen', 3);
     expect(received.idsOf('frozen')).toEqual(consecutive(received.idsOf('frozen')[0]!, 3));
   });
@@ -116,14 +105,14 @@ describe('@ssehub/client against the real hub', () => {
     const client = new SseHubClient({ baseUrl: hub.url });
     const sub = client.subscribe('slow', { cursor: 'slow=0', maxPauseMs: 200 });
     const ids: number[] = [];
-    for (let n = 0; n < 3; n++) ids.push(await publish(hub.url, 'slow', n));
+    for (let n = 0; n < 3; n++) ids.push(Number(await publishId(hub.url, 'slow', n)));
     for (let n = 0; n < 3; n++) {
       const result = await sub.next();
       expect(result.value).toMatchObject({ kind: 'event', id: String(ids[n]) });
     }
     // The consumer stops asking: the client lets go of the stream instead of buffering.
-    await until(() => hub.hub.clientCount === 0, 'the paused subscription to release its stream');
-    for (let n = 3; n < 33; n++) ids.push(await publish(hub.url, 'slow', n));
+    await eventually(() => hub.hub.clientCount === 0, 'the paused subscription to release its stream', CLIENT_WAIT);
+    for (let n = 3; n < 33; n++) ids.push(Number(await publishId(hub.url, 'slow', n)));
 
     const rest = [];
     for (let n = 0; n < 11; n++) rest.push((await sub.next()).value);

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '../helpers/test-server';
 import { ensureClientBuilt } from '../helpers/client-build';
-import { consecutive, until } from './client-helpers';
+import { consecutive, CLIENT_WAIT } from './client-helpers';
+import { eventually } from '../helpers/eventually';
+import { publishId } from '../helpers/publish';
 
 const SCRIPT = join(__dirname, '..', '..', 'client', 'examples', 'consume.mjs');
 
@@ -38,15 +40,6 @@ class Consumer {
   }
 }
 
-async function publish(url: string, channel: string, data: unknown): Promise<void> {
-  const response = await fetch(`${url}/channels/${channel}/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ data }),
-  });
-  if (response.status !== 201) throw new Error(`publish answered ${response.status}`);
-}
-
 describe('the example Node consumer (client/examples/consume.mjs)', () => {
   const directory = mkdtempSync(join(tmpdir(), 'ssehub-client-'));
   beforeAll(() => ensureClientBuilt());
@@ -62,18 +55,18 @@ describe('the example Node consumer (client/examples/consume.mjs)', () => {
       consumers.push(first);
       // Publishing goes on while the consumer is stopped, and more is published while it is down.
       const publishing = (async () => {
-        for (let n = 0; n < 20; n++) await publish(hub.url, n % 2 === 0 ? 'orders.eu' : 'user.42', { n });
+        for (let n = 0; n < 20; n++) await publishId(hub.url, n % 2 === 0 ? 'orders.eu' : 'user.42', { n });
       })();
-      await until(() => first.lines.length >= 10, 'the first run to print 10 events');
+      await eventually(() => first.lines.length >= 10, 'the first run to print 10 events', CLIENT_WAIT);
       expect(await first.stop('SIGTERM')).toBe(0);
       const printedBefore = first.lines.length;
       expect(readFileSync(cursorFile, 'utf8')).toMatch(/^orders\.eu=\d+,user\.42=\d+\n$/);
       await publishing;
-      for (let n = 20; n < 40; n++) await publish(hub.url, n % 2 === 0 ? 'orders.eu' : 'user.42', { n });
+      for (let n = 20; n < 40; n++) await publishId(hub.url, n % 2 === 0 ? 'orders.eu' : 'user.42', { n });
 
       const second = new Consumer(hub.url, cursorFile, ['orders.eu', 'user.42']);
       consumers.push(second);
-      await until(() => printedBefore + second.lines.length >= 40, 'the second run to print the rest');
+      await eventually(() => printedBefore + second.lines.length >= 40, 'the second run to print the rest', CLIENT_WAIT);
 
       const all = [...first.lines, ...second.lines].map((line) => line.split(' '));
       for (const channel of ['orders.eu', 'user.42']) {

@@ -1,8 +1,10 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { waitForIds, waitForState } from '../helpers/chat-browser';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 import { ensureClientBuilt } from '../helpers/client-build';
-import { consecutive, until } from './client-helpers';
+import { consecutive, CLIENT_WAIT } from './client-helpers';
+import { eventually } from '../helpers/eventually';
+import { publishId } from '../helpers/publish';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 let channels: string[] = [];
@@ -32,21 +34,12 @@ function idsOf(items: string[], channel: string): number[] {
   return items.filter((item) => item.startsWith(`${channel} `)).map((item) => Number(item.split(' ')[1]));
 }
 
-async function publish(url: string, channel: string, n: number): Promise<void> {
-  const response = await fetch(`${url}/channels/${channel}/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ data: { n } }),
-  });
-  if (response.status !== 201) throw new Error(`publish answered ${response.status}`);
-}
-
 async function publishRound(url: string, from: number, to: number): Promise<void> {
-  for (let n = from; n < to; n++) for (const channel of channels) await publish(url, channel, n);
+  for (let n = from; n < to; n++) for (const channel of channels) await publishId(url, channel, { n });
 }
 
 describe('share: "tabs" in Chromium', () => {
-  let hub: Awaited<ReturnType<typeof startTestServer>>;
+  let hub: TestServer;
   let browser: Browser;
   let context: BrowserContext;
 
@@ -80,21 +73,21 @@ describe('share: "tabs" in Chromium', () => {
 
   it('two tabs hold one connection; when the leader tab closes mid-stream the other takes over, and each sees every id once', async () => {
     const leader = await openTab();
-    await until(() => hub.hub.clientCount === 1, 'the first tab to open the stream');
+    await eventually(() => hub.hub.clientCount === 1, 'the first tab to open the stream', CLIENT_WAIT);
     const follower = await openTab();
     await publishRound(hub.url, 0, 10);
     for (const page of [leader, follower]) {
-      await until(async () => (await itemsOf(page)).length >= 20, 'both tabs to show 20 events');
+      await eventually(async () => (await itemsOf(page)).length >= 20, 'both tabs to show 20 events', CLIENT_WAIT);
     }
     expect(hub.hub.clientCount).toBe(1);
 
     const publishing = publishRound(hub.url, 10, 40);
-    await until(async () => (await itemsOf(follower)).length >= 30, 'the tabs to be mid-stream');
+    await eventually(async () => (await itemsOf(follower)).length >= 30, 'the tabs to be mid-stream', CLIENT_WAIT);
     const leaderItems = await itemsOf(leader);
     await leader.close();
     await publishing;
-    await until(async () => (await itemsOf(follower)).length >= 80, 'the remaining tab to show all 80 events');
-    await until(() => hub.hub.clientCount === 1, 'the remaining tab to hold its own stream');
+    await eventually(async () => (await itemsOf(follower)).length >= 80, 'the remaining tab to show all 80 events', CLIENT_WAIT);
+    await eventually(() => hub.hub.clientCount === 1, 'the remaining tab to hold its own stream', CLIENT_WAIT);
 
     const followerItems = await itemsOf(follower);
     expect(followerItems.length).toBe(80);
@@ -108,21 +101,21 @@ describe('share: "tabs" in Chromium', () => {
 
   it('a frozen leader tab lets go of the stream; the other tab takes over, and the thawed tab catches up with every id once', async () => {
     const first = await openTab();
-    await until(() => hub.hub.clientCount === 1, 'the first tab to open the stream');
+    await eventually(() => hub.hub.clientCount === 1, 'the first tab to open the stream', CLIENT_WAIT);
     const second = await openTab();
     await publishRound(hub.url, 100, 105);
-    for (const page of [first, second]) await until(async () => (await itemsOf(page)).length >= 10, 'both tabs to show 10 events');
+    for (const page of [first, second]) await eventually(async () => (await itemsOf(page)).length >= 10, 'both tabs to show 10 events', CLIENT_WAIT);
 
     const lifecycle = await context.newCDPSession(first);
     await lifecycle.send('Page.setWebLifecycleState', { state: 'frozen' });
     await publishRound(hub.url, 105, 115);
-    await until(async () => (await itemsOf(second)).length >= 30, 'the other tab to take over and show 30 events');
-    await until(() => hub.hub.clientCount === 1, 'one stream again: the frozen tab released its own');
+    await eventually(async () => (await itemsOf(second)).length >= 30, 'the other tab to take over and show 30 events', CLIENT_WAIT);
+    await eventually(() => hub.hub.clientCount === 1, 'one stream again: the frozen tab released its own', CLIENT_WAIT);
     await lifecycle.send('Page.setWebLifecycleState', { state: 'active' });
     await publishRound(hub.url, 115, 120);
 
     for (const page of [first, second]) {
-      await until(async () => (await itemsOf(page)).length >= 40, 'both tabs to show all 40 events');
+      await eventually(async () => (await itemsOf(page)).length >= 40, 'both tabs to show all 40 events', CLIENT_WAIT);
       const items = await itemsOf(page);
       expect(items.length).toBe(40);
       for (const channel of channels) {

@@ -235,6 +235,40 @@ describe.each(FACTORIES)('the Broker contract: $name', (factory) => {
     }
   });
 
+  it('keeps a publish request\'s own historySize instead of the broker\'s', async () => {
+    for (let n = 0; n < 4; n++) await broker.publish({ channel: 'own-size', event: 'message', dataJson: String(n), historySize: 2 });
+    const page = await broker.history('own-size', { limit: 100 });
+    expect(page.events.map((event) => event.dataJson)).toEqual(['2', '3']);
+  });
+
+  it('forgets a channel after a publish request\'s own historyTtlS', async () => {
+    await broker.publish({ channel: 'own-ttl', event: 'message', dataJson: '1', historyTtlS: 1 });
+    const deadline = Date.now() + 10_000;
+    while ((await broker.history('own-ttl', { limit: 10 })).events.length > 0) {
+      if (Date.now() > deadline) throw new Error('the history never expired');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
+  it('delivers an ephemeral event to the ephemeral receiver, storing nothing and taking no id', async () => {
+    const received: Array<[string, string, string]> = [];
+    const got = new Promise<void>((resolve) =>
+      broker.onEphemeral((channel, event, dataJson) => {
+        received.push([channel, event, dataJson]);
+        resolve();
+      }),
+    );
+    await broker.subscribe('eph');
+    await broker.publishEphemeral('eph', 'typing', '{"who":"ann"}');
+    await got;
+    expect(received).toEqual([['eph', 'typing', '{"who":"ann"}']]);
+    expect(recorder.on('eph')).toEqual([]);
+    expect((await broker.history('eph', { limit: 10 })).events).toEqual([]);
+    // The channel's ids are untouched: the first stored publish still starts it.
+    const first = await publish('eph', 1);
+    expect(first.id).toBeGreaterThan(Date.now() * 1000 - 60_000_000);
+  });
+
   it('closes without rejecting, also twice', async () => {
     const extra = await factory.create(10);
     await expect(extra.close()).resolves.toBeUndefined();

@@ -3,14 +3,12 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ChatBrowser, PHONE, signIn, waitForState } from '../helpers/chat-browser';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 const OUTPUT_DIR = join(__dirname, '..', '..', 'test-output');
 
 let browser: ChatBrowser;
-let server: Server;
+let server: TestServer;
 
 beforeAll(async () => {
   await mkdir(OUTPUT_DIR, { recursive: true });

@@ -4,9 +4,7 @@ import type { Page } from 'playwright-core';
 import { ensureClientBuilt } from '../helpers/client-build';
 import { ChatBrowser, PHONE, listItems, send, signIn, waitForIds, waitForState, waitForText } from '../helpers/chat-browser';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 const ROOT = join(__dirname, '..', '..');
 /** Screenshots for people to look at (git-ignored); `docs/chat.png` is the README's copy (UPDATE_SCREENSHOTS=1). */
@@ -15,7 +13,7 @@ const OUTPUT_DIR = join(ROOT, 'test-output');
 const SERVER_ENV = { RETRY_MS: '250' };
 
 let browser: ChatBrowser;
-let server: Server;
+let server: TestServer;
 
 beforeAll(async () => {
   await mkdir(OUTPUT_DIR, { recursive: true });

@@ -1,17 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 import { bufferingProxy } from '../ops/doctor-proxies';
 import { startNginx, type NginxProxy } from '../ops/nginx-proxy';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 const ROOT = join(__dirname, '..', '..');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let browser: Browser;
-let hub: Server;
+let hub: TestServer;
 let nginx: NginxProxy;
 const problems: string[] = [];
 

@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeKey, signToken } from '../helpers/access-tokens';
+import { publishJson } from '../helpers/publish';
 import { bearer } from '../helpers/read-request';
-import { startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -49,7 +48,7 @@ describe("the README's token snippet", () => {
 
 describe("the README's ticket flow in Chromium, from a page of another site", () => {
   const key = makeKey('HS256');
-  let hub: Server;
+  let hub: TestServer;
   let page: HttpServer;
   let pageUrl: string;
   let browser: Browser;
@@ -96,12 +95,7 @@ follow('user.42.inbox', '0');
 
   async function publish(n: number): Promise<void> {
     const publisher = await signToken(key, { publish: ['user.*.inbox'] });
-    const response = await fetch(`${hub.url}/channels/user.42.inbox/events`, {
-      method: 'POST',
-      headers: { ...bearer(publisher), 'Content-Type': 'application/json' },
-      body: JSON.stringify({ data: n }),
-    });
-    expect(response.status).toBe(201);
+    expect((await publishJson(hub, 'user.42.inbox', n, { token: publisher })).status).toBe(201);
   }
 
   async function received(tab: Page): Promise<number[]> {

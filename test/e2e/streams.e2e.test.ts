@@ -3,9 +3,7 @@ import { connect, createServer, type AddressInfo, type Server as NetServer, type
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { followCursor, historyIds, publishEvent, streamsPath } from '../helpers/multi-stream';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** Quick reconnects, and heartbeats often enough to show a stream's bytes went through. */
@@ -127,7 +125,7 @@ class RecordingProxy {
 }
 
 let browser: Browser;
-let server: Server;
+let server: TestServer;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {

@@ -1,4 +1,5 @@
 import type { SseMessage } from './sse-client';
+import { publishId } from './publish';
 
 /** The `data` of an event on `GET /streams`: the channel, the event's id there, its data. */
 export interface Envelope {
@@ -44,15 +45,9 @@ export async function historyIds(baseUrl: string, channel: string): Promise<numb
   return events.map((event) => Number(event.id));
 }
 
-/** Publishes over HTTP and returns the event's id; throws unless the answer is 201. */
+/** Publishes over HTTP and returns the event's id as a number; throws unless the answer is 201. */
 export async function publishEvent(baseUrl: string, channel: string, data: unknown): Promise<number> {
-  const response = await fetch(`${baseUrl}/channels/${channel}/events`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ data }),
-  });
-  if (response.status !== 201) throw new Error(`publish on ${channel}: ${response.status} ${await response.text()}`);
-  return Number(((await response.json()) as { id: string }).id);
+  return Number(await publishId(baseUrl, channel, data));
 }
 
 /**

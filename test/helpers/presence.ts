@@ -1,4 +1,5 @@
 import type { SseClient, SseMessage } from './sse-client';
+import { eventually } from './eventually';
 
 /** The body of `GET /channels/:channel/presence`. */
 export interface PresenceBody {
@@ -33,16 +34,17 @@ export async function waitForPresence(
   timeoutMs = 10_000,
   headers: Record<string, string> = {},
 ): Promise<PresenceBody> {
-  const deadline = Date.now() + timeoutMs;
-  let last: PresenceBody | string | undefined;
-  for (;;) {
-    // A 503 (the broker reconnecting) counts as "not yet".
-    const response = await fetch(`${baseUrl}/channels/${channel}/presence`, { headers });
-    last = response.status === 200 ? ((await response.json()) as PresenceBody) : `${response.status} ${await response.text()}`;
-    if (typeof last !== 'string' && predicate(last)) return last;
-    if (Date.now() > deadline) throw new Error(`presence never matched; last: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return eventually(
+    async () => {
+      // A 503 (the broker reconnecting) counts as "not yet".
+      const response = await fetch(`${baseUrl}/channels/${channel}/presence`, { headers });
+      const last = response.status === 200 ? ((await response.json()) as PresenceBody) : `${response.status} ${await response.text()}`;
+      if (typeof last === 'string' || !predicate(last)) throw new Error(`presence never matched; last: ${JSON.stringify(last)}`);
+      return last;
+    },
+    `the presence of ${channel} to match`,
+    { timeoutMs, intervalMs: 20 },
+  );
 }
 
 /** The joins and leaves a stream received, as "join Alice" / "leave Alice". */

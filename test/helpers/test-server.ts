@@ -13,6 +13,7 @@ export function uniquePrefix(): string {
   return `ssehub-test:${randomBytes(6).toString('hex')}:`;
 }
 
+/** The throwaway Redis the jest global setup started; throws outside jest. */
 export function testRedisUrl(): string {
   const url = process.env.TEST_REDIS_URL;
   if (!url) throw new Error('TEST_REDIS_URL is unset: run the tests through jest (globalSetup starts Redis)');
@@ -31,8 +32,11 @@ export function testConfig(broker: BrokerKind, env: Record<string, string> = {})
   });
 }
 
+/** A server started by `startTestServer`: the running server plus the configuration it read. */
+export type TestServer = RunningServer & { config: Config };
+
 /** Starts a real server on a free port; stop it with `close()`. */
-export async function startTestServer(broker: BrokerKind, env: Record<string, string> = {}): Promise<RunningServer & { config: Config }> {
+export async function startTestServer(broker: BrokerKind, env: Record<string, string> = {}): Promise<TestServer> {
   const config = testConfig(broker, env);
   const running = await startServer(config, pino({ level: config.logLevel }));
   return { ...running, config };

@@ -1,16 +1,14 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { hs256WithText, KEY_KINDS, makeKey, signToken, signWith, unsignedToken, type Grants, type TestKey } from '../helpers/access-tokens';
 import { bearer, readChannel, READ_ROUTES, tokenCookie, type ReadRoute } from '../helpers/read-request';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 const ISSUER = 'https://auth.example.com';
 const AUDIENCE = 'ssehub';
 const claims = { issuer: ISSUER, audience: AUDIENCE };
 
 describe.each(BROKERS)('who may read, through real requests (%s broker)', (broker) => {
-  let server: Server;
+  let server: TestServer;
   const key = makeKey('HS256');
 
   beforeAll(async () => {
@@ -82,7 +80,7 @@ describe.each(BROKERS)('who may read, through real requests (%s broker)', (broke
 });
 
 describe.each(KEY_KINDS)('access tokens verified with a %s key', (kind) => {
-  let server: Server;
+  let server: TestServer;
   let key: TestKey;
   // Another key of the same kind: a token it signed has a well-formed but wrong signature.
   let otherKey: TestKey;
@@ -151,7 +149,7 @@ describe.each(KEY_KINDS)('access tokens verified with a %s key', (kind) => {
 });
 
 describe.each(BROKERS)('where a reader credential comes from, and which one wins (%s broker)', (broker) => {
-  let server: Server;
+  let server: TestServer;
   const key = makeKey('HS256');
   let granting: string;
   let notGranting: string;
@@ -228,7 +226,7 @@ describe.each(BROKERS)('where a reader credential comes from, and which one wins
 });
 
 describe('without a configured key', () => {
-  let server: Server;
+  let server: TestServer;
 
   beforeAll(async () => {
     server = await startTestServer('memory');

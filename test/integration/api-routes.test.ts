@@ -1,5 +1,6 @@
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { OpenStreams, SseClient } from '../helpers/sse-client';
+import { TEST_NAMESPACES, writeChannelsConfig } from '../helpers/channels-config';
 import { startTestServer } from '../helpers/test-server';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
@@ -236,5 +237,25 @@ describe('the server API with ADMIN_TOKEN (in-process broker)', () => {
     const nextId = ((await next.json()) as { results: Array<{ id: string }> }).results[0]?.id ?? '';
     expect(BigInt(nextId)).toBeGreaterThan(BigInt(ids[2] ?? ''));
     expect((await api(server, 'DELETE', '/api/channels/bad%20name/history')).status).toBe(400);
+  });
+});
+
+describe('POST /api/broadcast under CHANNELS_CONFIG (in-process broker)', () => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startTestServer('memory', { ADMIN_TOKEN, CHANNELS_CONFIG: writeChannelsConfig(TEST_NAMESPACES), JWT_SECRET: 'a-test-secret-of-at-least-thirty-two-bytes!!' });
+  });
+  afterAll(() => server.close());
+
+  it("checks each channel as a publish there would be: the contract (with details), the body limit, ephemeral channels' null id", async () => {
+    const response = await api(server, 'POST', '/api/broadcast', { channels: ['typed.a', 'eph.a', 'small.a', 'open.a'], event: 'tick', data: { price: 'high', pad: 'x'.repeat(120) } });
+    expect(response.status).toBe(201);
+    const { results } = (await response.json()) as { results: Array<{ channel: string; id?: string | null; error?: { code: string; details?: unknown[] } }> };
+    expect(results.map((result) => result.channel)).toEqual(['typed.a', 'eph.a', 'small.a', 'open.a']);
+    expect(results[0]?.error?.code).toBe('invalid_data');
+    expect(results[0]?.error?.details?.length).toBeGreaterThan(0);
+    expect(results[1]).toEqual({ channel: 'eph.a', id: null });
+    expect(results[2]?.error?.code).toBe('payload_too_large');
+    expect(results[3]?.id).toMatch(/^\d+$/);
   });
 });

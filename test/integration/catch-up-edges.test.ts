@@ -2,16 +2,15 @@ import { PassThrough } from 'node:stream';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
-import { startTestServer, testRedisUrl } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, testRedisUrl, type TestServer } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
 
 /** Kills only the subscriber connections; the command connection goes on publishing. */
 async function dropSubscribers(admin: Redis): Promise<void> {
   await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
 }
 
-function nextResubscribe(server: Server): Promise<void> {
+function nextResubscribe(server: TestServer): Promise<void> {
   return new Promise((resolve) => {
     let done = false;
     server.broker.on('resubscribed', () => {
@@ -24,7 +23,7 @@ function nextResubscribe(server: Server): Promise<void> {
 }
 
 describe('catching up after the subscriber connection dropped', () => {
-  let server: Server;
+  let server: TestServer;
   let admin: Redis;
   beforeEach(async () => {
     server = await startTestServer('redis');
@@ -72,10 +71,7 @@ describe('catching up after the subscriber connection dropped', () => {
       await keeper.waitForMessages(2);
       const next = await request(server.url).post('/channels/room/events').send({ data: 3 }).expect(201);
       await keeper.waitForMessages(3);
-      const until = Date.now() + 5000;
-      while (!text.includes(`id: ${(next.body as { id: string }).id}\n`) && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(() => text.includes(`id: ${(next.body as { id: string }).id}\n`), 'the new event on the reconnected stream', { timeoutMs: 5000 });
       // The opening position block (the resume point), then the one new event.
       expect([...text.matchAll(/^id: (\d+)$/gm)].map((match) => match[1])).toEqual([String(newest.id), (next.body as { id: string }).id]);
     } finally {
@@ -85,7 +81,7 @@ describe('catching up after the subscriber connection dropped', () => {
 });
 
 describe('resuming a long history on the in-process broker', () => {
-  let server: Server;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer('memory', { CLIENT_BUFFER_BYTES: String(256 * 1024) });
   });

@@ -1,9 +1,7 @@
 import { connect } from 'node:net';
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 interface ChatData {
   user: string;
@@ -28,7 +26,7 @@ function errorCode(response: request.Response): string | undefined {
 }
 
 describe.each(BROKERS)('the chat routes on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   const clients: SseClient[] = [];
 
   beforeAll(async () => {
@@ -245,7 +243,7 @@ describe.each(BROKERS)('the chat routes on the %s broker', (broker) => {
 });
 
 describe('chat sessions behind an HTTPS proxy (TRUST_PROXY=true)', () => {
-  let server: Server;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer('memory', { TRUST_PROXY: 'true' });
   });

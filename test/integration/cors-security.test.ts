@@ -1,8 +1,6 @@
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 const ALLOWED = 'https://ok.example';
 const ALSO_ALLOWED = 'http://localhost:8080';
@@ -10,7 +8,7 @@ const OTHER = 'https://evil.example';
 const TOKEN = 's3cret';
 
 describe.each(BROKERS)('CORS and the publish token on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   const clients: SseClient[] = [];
 
   beforeAll(async () => {

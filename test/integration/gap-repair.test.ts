@@ -1,14 +1,12 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { publishWithLostMessage as publishLost } from '../helpers/lost-publish';
+import { publishId } from '../helpers/publish';
 import { SseClient } from '../helpers/sse-client';
-import { startTestServer, testRedisUrl } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
+import { startTestServer, testRedisUrl, type TestServer } from '../helpers/test-server';
 
 describe('holes in live delivery', () => {
-  let server: Server;
+  let server: TestServer;
   let redis: Redis;
   const clients: SseClient[] = [];
 
@@ -26,16 +24,13 @@ describe('holes in live delivery', () => {
     return publishLost(redis, server.config.redisPrefix, channel, data);
   }
 
-  const publish = async (channel: string, data: unknown): Promise<string> =>
-    ((await request(server.url).post(`/channels/${channel}/events`).send({ data }).expect(201)).body as { id: string }).id;
-
   it('fills a pub/sub message that never arrived from history before delivering what follows', async () => {
     const client = await SseClient.open(`${server.url}/channels/holes/stream`);
     clients.push(client);
-    const first = await publish('holes', 'a');
+    const first = await publishId(server, 'holes', 'a');
     await client.waitForMessages(1);
     const lost = await publishWithLostMessage('holes', 'lost');
-    const last = await publish('holes', 'c');
+    const last = await publishId(server, 'holes', 'c');
     await client.waitForMessages(3);
     expect(client.messages.map((message) => [message.id, message.data])).toEqual([
       [first, '"a"'],
@@ -52,7 +47,7 @@ describe('holes in live delivery', () => {
     const total = 150;
     const ids: string[] = [];
     const publishing = (async () => {
-      for (let n = 0; n < total; n++) ids.push(await publish('killed', n));
+      for (let n = 0; n < total; n++) ids.push(await publishId(server, 'killed', n));
     })();
     const killing = (async () => {
       for (let round = 0; round < 3; round++) {

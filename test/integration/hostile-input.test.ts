@@ -1,9 +1,7 @@
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { Redis } from 'ioredis';
 import { SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer, testRedisUrl } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, testRedisUrl, type TestServer } from '../helpers/test-server';
 
 const TOKEN = 's3cret';
 const MAX_EVENT_BYTES = 1024;
@@ -256,7 +254,7 @@ async function snapshot(redis: Redis, prefix: string): Promise<Map<string, strin
 }
 
 describe.each(BROKERS)('hostile input on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   let redis: Redis;
   let watcher: SseClient;
 

@@ -4,6 +4,7 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { SseClient } from '../helpers/sse-client';
 import { uniquePrefix } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
 
 describe('several server processes on one Redis', () => {
   let redis: RedisServer;
@@ -85,15 +86,9 @@ describe('WORKERS', () => {
     const server = await startServerProcess({ WORKERS: '2', REDIS_URL: process.env.TEST_REDIS_URL ?? '', REDIS_PREFIX: uniquePrefix() });
     const clients: SseClient[] = [];
     try {
-      await new Promise<void>((resolve, reject) => {
-        const deadline = Date.now() + 10_000;
-        const check = (): void => {
-          if ((server.output().match(/"address"/g) ?? []).length >= 2) resolve();
-          else if (Date.now() > deadline) reject(new Error(`workers did not start: ${server.output()}`));
-          else setTimeout(check, 20);
-        };
-        check();
-      });
+      await eventually(() => {
+        if ((server.output().match(/"address"/g) ?? []).length < 2) throw new Error(`workers did not start: ${server.output()}`);
+      }, 'both workers to listen', { intervalMs: 20 });
       for (let n = 0; n < 6; n++) clients.push(await SseClient.open(`${server.url}/channels/workers/stream`));
       const response = await request(server.url).post('/channels/workers/events').send({ data: 'to all' }).expect(201);
       for (const client of clients) {

@@ -3,9 +3,8 @@ import { once } from 'node:events';
 import request from 'supertest';
 import { retainedBytes } from '../helpers/gc';
 import { SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
 
 function metricValue(text: string, name: string): number {
   const match = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
@@ -13,13 +12,13 @@ function metricValue(text: string, name: string): number {
   return Number(match[1]);
 }
 
-async function metric(server: Server, name: string): Promise<number> {
+async function metric(server: TestServer, name: string): Promise<number> {
   return metricValue((await request(server.url).get('/metrics')).text, name);
 }
 
 describe.each(BROKERS)('limits on the %s broker', (broker) => {
   describe('MAX_CLIENTS', () => {
-    let server: Server;
+    let server: TestServer;
     const clients: SseClient[] = [];
     beforeAll(async () => {
       server = await startTestServer(broker, { MAX_CLIENTS: '2', RETRY_MS: '1000' });
@@ -53,10 +52,7 @@ describe.each(BROKERS)('limits on the %s broker', (broker) => {
 
       first.close();
       await first.waitForEnd();
-      const until = Date.now() + 5000;
-      while ((await metric(server, 'ssehub_clients_connected')) !== 1 && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await eventually(async () => (await metric(server, 'ssehub_clients_connected')) === 1, 'the closed stream to free its slot', { timeoutMs: 5000 });
       const admitted = await SseClient.open(`${server.url}/channels/full/stream`);
       clients.push(admitted);
       const response = await request(server.url).post('/channels/full/events').send({ data: 'in' }).expect(201);
@@ -66,7 +62,7 @@ describe.each(BROKERS)('limits on the %s broker', (broker) => {
   });
 
   describe('heartbeats', () => {
-    let server: Server;
+    let server: TestServer;
     beforeAll(async () => {
       server = await startTestServer(broker, { HEARTBEAT_MS: '50' });
     });
@@ -87,7 +83,7 @@ describe.each(BROKERS)('limits on the %s broker', (broker) => {
   });
 
   describe('slow clients', () => {
-    let server: Server;
+    let server: TestServer;
     beforeAll(async () => {
       server = await startTestServer(broker, { CLIENT_BUFFER_BYTES: String(256 * 1024), HISTORY_SIZE: '100' });
     });

@@ -1,15 +1,13 @@
 import { makeKey, signToken, type TestKey } from '../helpers/access-tokens';
 import { chatLogin, memberList, waitForPresence } from '../helpers/presence';
 import { OpenStreams } from '../helpers/sse-client';
-import { startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 const streams = new OpenStreams();
 afterEach(() => streams.closeAll());
 
 let key: TestKey;
-let server: Server;
+let server: TestServer;
 beforeAll(async () => {
   key = makeKey('HS256');
   server = await startTestServer('redis', { ...key.env, PUBLIC_CHANNELS: 'chat,lobby', PRESENCE_CHANNELS: 'room.*,lobby' });

@@ -1,10 +1,8 @@
 import { startRedisServer } from '../helpers/redis-server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, testRedisUrl, uniquePrefix } from '../helpers/test-server';
+import { startTestServer, testRedisUrl, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { chatLogin, memberList, signals, waitForPresence } from '../helpers/presence';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 const streams = new OpenStreams();
 afterEach(() => streams.closeAll());
@@ -21,8 +19,8 @@ async function settle(via: string, observer: SseClient): Promise<void> {
 }
 
 describe('presence over two instances on one Redis', () => {
-  let a: Server;
-  let b: Server;
+  let a: TestServer;
+  let b: TestServer;
   beforeAll(async () => {
     a = await startTestServer('redis');
     b = await startTestServer('redis', { REDIS_PREFIX: a.config.redisPrefix });
@@ -82,7 +80,7 @@ describe('an instance shut down gracefully', () => {
 });
 
 describe('an instance killed without closing its streams', () => {
-  let survivor: Server;
+  let survivor: TestServer;
   let doomed: ServerProcess;
   beforeAll(async () => {
     // Short lifetimes (refresh 200 ms, entries live 600 ms) so the test need not wait a minute.

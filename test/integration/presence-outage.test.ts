@@ -3,20 +3,11 @@ import request from 'supertest';
 import { chatLogin, memberList, signals, waitForPresence } from '../helpers/presence';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer, testRedisUrl, uniquePrefix } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, testRedisUrl, uniquePrefix, type TestServer } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
 
 const streams = new OpenStreams();
 afterEach(() => streams.closeAll());
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Publishes a marker through `via` and waits until `observer` has it: earlier signals arrived too. */
 async function settle(via: string, observer: SseClient): Promise<void> {
@@ -26,14 +17,14 @@ async function settle(via: string, observer: SseClient): Promise<void> {
 }
 
 /** Presence refreshes the instance has completed (its metrics). */
-async function refreshes(server: Server): Promise<number> {
+async function refreshes(server: TestServer): Promise<number> {
   const text = (await request(server.url).get('/metrics')).text;
   return Number(/^ssehub_presence_refresh_duration_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
 describe('presence through a Redis outage longer than its entries live', () => {
   const proxies: TcpProxy[] = [];
-  const servers: Server[] = [];
+  const servers: TestServer[] = [];
   let redis: Redis;
   beforeAll(() => {
     redis = new Redis(testRedisUrl());
@@ -53,7 +44,7 @@ describe('presence through a Redis outage longer than its entries live', () => {
       // Entries live 3 × 200 ms, so the outage outlasts them without a 45 s wait.
       servers.push(await startTestServer('redis', { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix, PRESENCE_REFRESH_MS: '200' }));
     }
-    const [a, b] = servers as [Server, Server];
+    const [a, b] = servers as [TestServer, TestServer];
     const observer = await streams.open(`${a.url}/stream`);
     await streams.open(`${a.url}/stream`, await chatLogin(a.url, 'Alice'));
     await streams.open(`${b.url}/stream`, await chatLogin(b.url, 'Bob'));
@@ -63,20 +54,20 @@ describe('presence through a Redis outage longer than its entries live', () => {
 
     for (const proxy of proxies) proxy.cut();
     // The outage lasts until every entry expired in Redis (as seen from Redis' own clock).
-    await until(async () => {
+    await eventually(async () => {
       const [seconds, micros] = await redis.time();
       const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
       return (await redis.zcount(`${prefix}{chat}:presence`, `(${nowMs}`, '+inf')) === 0;
     }, 'the presence entries to expire');
-    await until(async () => (await request(a.url).get('/readyz')).status === 503, 'instance A to notice the outage');
+    await eventually(async () => (await request(a.url).get('/readyz')).status === 503, 'instance A to notice the outage');
     for (const proxy of proxies) proxy.restore();
-    for (const server of servers) await until(async () => (await request(server.url).get('/readyz')).status === 200, 'Redis to be back');
+    for (const server of servers) await eventually(async () => (await request(server.url).get('/readyz')).status === 200, 'Redis to be back');
 
     // A few refreshes later (each sweeps expired entries as usual), nobody left or joined.
     await waitForPresence(a.url, (presence) => memberList(presence).join() === 'Alice×1,Bob×1');
     for (const server of servers) {
       const before = await refreshes(server);
-      await until(async () => (await refreshes(server)) >= before + 2, 'two more refreshes');
+      await eventually(async () => (await refreshes(server)) >= before + 2, 'two more refreshes');
     }
     await settle(b.url, observer);
     expect(signals(observer)).toEqual(['join Alice', 'join Bob']);

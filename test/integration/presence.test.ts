@@ -1,14 +1,12 @@
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 import { chatLogin, memberList, readPresence, signalData, signals, waitForPresence } from '../helpers/presence';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 const streams = new OpenStreams();
 afterEach(() => streams.closeAll());
 
 /** Publishes a marker event and waits until `observer` has it: every earlier signal has arrived too. */
-async function settle(server: Server, observer: SseClient, channel = 'chat'): Promise<void> {
+async function settle(server: TestServer, observer: SseClient, channel = 'chat'): Promise<void> {
   const response = await fetch(`${server.url}/channels/${channel}/events`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -19,7 +17,7 @@ async function settle(server: Server, observer: SseClient, channel = 'chat'): Pr
 }
 
 describe.each(BROKERS)('presence on one instance (%s broker)', (broker) => {
-  let server: Server;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(broker, { PRESENCE_CHANNELS: 'room.*,desk.**' });
   });

@@ -1,9 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { EventSource, type FetchLike } from 'eventsource';
 import fc from 'fast-check';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { publishJson } from '../helpers/publish';
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 /** The name rules of API.md, written out again so the property checks the server against them. */
 const API_EVENT_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
@@ -115,15 +114,6 @@ class RawStream {
   }
 }
 
-async function publish(baseUrl: string, channel: string, body: unknown): Promise<{ status: number; body: { id?: string; error?: { code: string } } }> {
-  const response = await fetch(`${baseUrl}/channels/${channel}/events`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as { id?: string; error?: { code: string } } };
-}
-
 const HOSTILE_PIECES = ['\n', '\r', '\r\n', '\n\n', '\u2028', '\u2029', ': ', 'data:', 'id:', 'event:', 'retry:', '\ndata: x\n\n', '\u0000', '"', '\\', '}'];
 
 const hostileString = fc
@@ -143,7 +133,7 @@ const eventName = fc.oneof(
 );
 
 describe.each(BROKERS)('properties of the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
 
   beforeAll(async () => {
     server = await startTestServer(broker, { MAX_EVENT_BYTES: String(1024 * 1024), RETRY_MS: '20' });
@@ -159,7 +149,7 @@ describe.each(BROKERS)('properties of the %s broker', (broker) => {
         fc.asyncProperty(fc.jsonValue({ stringUnit: 'binary', maxDepth: 4 }), async (value) => {
           // What a publisher sends is JSON text, so -0 arrives as 0: compare with the JSON round trip.
           const sent = JSON.parse(JSON.stringify(value)) as unknown;
-          const response = await publish(server.url, 'json-values', { data: value });
+          const response = await publishJson(server.url, 'json-values', value);
           expect(response.status).toBe(201);
           const id = response.body.id!;
 
@@ -184,7 +174,7 @@ describe.each(BROKERS)('properties of the %s broker', (broker) => {
     try {
       await fc.assert(
         fc.asyncProperty(hostileData, fc.option(eventName, { nil: undefined }), async (data, event) => {
-          const response = await publish(server.url, 'injection', event === undefined ? { data } : { event, data });
+          const response = await publishJson(server.url, 'injection', data, { event });
           const allowed = event === undefined || (API_EVENT_NAME.test(event) && !event.startsWith('hub.'));
           if (!allowed) {
             expect(response.status).toBe(400);
@@ -214,7 +204,7 @@ describe.each(BROKERS)('properties of the %s broker', (broker) => {
 
   it('serves a real EventSource client: lastEventId follows the ids, and a reconnect resumes with Last-Event-ID', async () => {
     const ids: string[] = [];
-    for (let n = 1; n <= 3; n++) ids.push((await publish(server.url, 'real-client', { data: n })).body.id!);
+    for (let n = 1; n <= 3; n++) ids.push((await publishJson(server.url, 'real-client', n)).body.id!);
 
     // Cut the first connection right after the second event, as a network drop would.
     const requests: Array<Record<string, string>> = [];
@@ -246,7 +236,7 @@ describe.each(BROKERS)('properties of the %s broker', (broker) => {
     const recorder = await EventSourceRecorder.open(`${server.url}/channels/real-client/stream?lastEventId=0`, { fetch: cuttingFetch });
     try {
       await recorder.waitForId(ids[2]!);
-      ids.push((await publish(server.url, 'real-client', { data: 4 })).body.id!);
+      ids.push((await publishJson(server.url, 'real-client', 4)).body.id!);
       await recorder.waitForId(ids[3]!);
 
       expect(recorder.received.map((event) => event.lastEventId)).toEqual(ids);

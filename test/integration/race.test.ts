@@ -1,8 +1,6 @@
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer, uniquePrefix, type BrokerKind } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, uniquePrefix, type BrokerKind, type TestServer } from '../helpers/test-server';
 
 const PUBLISHERS = 4;
 const EVENTS_PER_PUBLISHER = 100;
@@ -16,7 +14,7 @@ function randomDelay(maxMs: number): Promise<void> {
  * A user that keeps dropping its connection and resuming with Last-Event-ID (possibly on another
  * instance) until it has seen `until()` ids; returns every id it received, in arrival order.
  */
-async function reconnectingUser(servers: Server[], channel: string, isDone: (ids: number[]) => boolean): Promise<number[]> {
+async function reconnectingUser(servers: TestServer[], channel: string, isDone: (ids: number[]) => boolean): Promise<number[]> {
   const received: number[] = [];
   let connections = 0;
   while (!isDone(received)) {
@@ -36,7 +34,7 @@ async function reconnectingUser(servers: Server[], channel: string, isDone: (ids
   return received;
 }
 
-async function raceOn(servers: Server[], channel: string): Promise<void> {
+async function raceOn(servers: TestServer[], channel: string): Promise<void> {
   const published: number[] = [];
   let publishing = true;
   const publishers = Array.from({ length: PUBLISHERS }, async (_, publisher) => {
@@ -64,7 +62,7 @@ async function raceOn(servers: Server[], channel: string): Promise<void> {
 }
 
 describe.each(BROKERS)('publishers racing reconnecting clients on the %s broker', (broker: BrokerKind) => {
-  let server: Server;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(broker);
   });
@@ -78,7 +76,7 @@ describe.each(BROKERS)('publishers racing reconnecting clients on the %s broker'
 });
 
 describe('publishers racing reconnecting clients across two instances on one Redis', () => {
-  let servers: Server[];
+  let servers: TestServer[];
   beforeAll(async () => {
     const prefix = uniquePrefix();
     servers = [await startTestServer('redis', { REDIS_PREFIX: prefix }), await startTestServer('redis', { REDIS_PREFIX: prefix })];

@@ -2,26 +2,13 @@ import request from 'supertest';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { SseClient } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-function publish(url: string, channel: string, data: unknown): request.Test {
-  return request(url).post(`/channels/${channel}/events`).send({ data });
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return Date.now() - started;
-}
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
+import { publishId, publishJson } from '../helpers/publish';
 
 describe('a Redis outage', () => {
   let redis: RedisServer;
-  let servers: Server[] = [];
+  let servers: TestServer[] = [];
   let clients: SseClient[] = [];
 
   beforeEach(async () => {
@@ -35,7 +22,7 @@ describe('a Redis outage', () => {
     clients = [];
   });
 
-  async function startHub(prefix: string): Promise<Server> {
+  async function startHub(prefix: string): Promise<TestServer> {
     const server = await startTestServer('redis', { REDIS_URL: redis.url, REDIS_PREFIX: prefix, HEARTBEAT_MS: '100' });
     servers.push(server);
     return server;
@@ -45,12 +32,14 @@ describe('a Redis outage', () => {
     const hub = await startHub(uniquePrefix());
     const client = await SseClient.open(`${hub.url}/channels/outage/stream`);
     clients.push(client);
-    const before = (await publish(hub.url, 'outage', 'before').expect(201)).body as { id: string };
+    const before = await publishId(hub.url, 'outage', 'before');
     await client.waitForMessages(1);
 
     await redis.kill();
-    const downAfterMs = await until(async () => (await request(hub.url).get('/readyz')).status === 503, '/readyz 503', 5000);
-    const refused = await publish(hub.url, 'outage', 'during');
+    const killedAt = Date.now();
+    await eventually(async () => (await request(hub.url).get('/readyz')).status === 503, '/readyz 503', { timeoutMs: 5000 });
+    const downAfterMs = Date.now() - killedAt;
+    const refused = await publishJson(hub.url, 'outage', 'during');
     expect(refused.status).toBe(503);
     expect((refused.body as { error: { code: string } }).error.code).toBe('broker_unavailable');
     const history = await request(hub.url).get('/channels/outage/events');
@@ -68,17 +57,19 @@ describe('a Redis outage', () => {
     expect(client.ended).toBe(false);
 
     await redis.start();
-    const upAfterMs = await until(async () => (await request(hub.url).get('/readyz')).status === 200, '/readyz 200', 10_000);
-    const after = (await publish(hub.url, 'outage', 'after').expect(201)).body as { id: string };
+    const restartedAt = Date.now();
+    await eventually(async () => (await request(hub.url).get('/readyz')).status === 200, '/readyz 200');
+    const upAfterMs = Date.now() - restartedAt;
+    const after = await publishId(hub.url, 'outage', 'after');
     await client.waitForMessages(3);
-    expect(client.messages[0]).toMatchObject({ id: before.id, data: '"before"' });
+    expect(client.messages[0]).toMatchObject({ id: before, data: '"before"' });
     expect(client.messages[1]).toEqual({
       id: undefined,
       event: 'hub.gap',
-      data: JSON.stringify({ lastEventId: before.id, firstAvailableId: after.id }),
+      data: JSON.stringify({ lastEventId: before, firstAvailableId: after }),
     });
-    expect(client.messages[2]).toMatchObject({ id: after.id, data: '"after"' });
-    expect(Number(after.id)).toBeGreaterThan(Number(before.id));
+    expect(client.messages[2]).toMatchObject({ id: after, data: '"after"' });
+    expect(Number(after)).toBeGreaterThan(Number(before));
     process.stdout.write(`redis outage: /readyz 503 after ${downAfterMs} ms, 200 again ${upAfterMs} ms after restart\n`);
   });
 
@@ -91,20 +82,20 @@ describe('a Redis outage', () => {
       const publisher = await startHub(prefix);
       const client = await SseClient.open(`${hub.url}/channels/catchup/stream`);
       clients.push(client);
-      const first = (await publish(publisher.url, 'catchup', 0).expect(201)).body as { id: string };
+      const first = await publishId(publisher.url, 'catchup', 0);
       await client.waitForMessages(1);
 
       proxy.cut();
-      await until(async () => (await request(hub.url).get('/readyz')).status === 503, 'the cut-off hub to notice', 5000);
-      for (let n = 1; n <= 20; n++) await publish(publisher.url, 'catchup', n).expect(201);
+      await eventually(async () => (await request(hub.url).get('/readyz')).status === 503, 'the cut-off hub to notice', { timeoutMs: 5000 });
+      for (let n = 1; n <= 20; n++) await publishId(publisher.url, 'catchup', n);
       expect(client.messages).toHaveLength(1);
       proxy.restore();
       // Nothing new is published: only the catch-up after resubscribing can deliver these.
       await client.waitForMessages(21);
-      for (let n = 21; n <= 25; n++) await publish(publisher.url, 'catchup', n).expect(201);
+      for (let n = 21; n <= 25; n++) await publishId(publisher.url, 'catchup', n);
 
       await client.waitForMessages(26);
-      expect(client.ids).toEqual(Array.from({ length: 26 }, (_, n) => Number(first.id) + n));
+      expect(client.ids).toEqual(Array.from({ length: 26 }, (_, n) => Number(first) + n));
       expect(client.messages.map((message) => message.data)).toEqual(Array.from({ length: 26 }, (_, n) => String(n)));
       const metrics = await request(hub.url).get('/metrics');
       expect(metrics.text).toMatch(/^ssehub_broker_reconnects_total [1-9]/m);
@@ -118,19 +109,19 @@ describe('a Redis outage', () => {
     try {
       const hub = await startTestServer('redis', { REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
       servers.push(hub);
-      await publish(hub.url, 'partition', 'before').expect(201);
+      await publishId(hub.url, 'partition', 'before');
       proxy.freeze();
       const started = Date.now();
-      const refused = await publish(hub.url, 'partition', 'during');
+      const refused = await publishJson(hub.url, 'partition', 'during');
       const publishAnsweredMs = Date.now() - started;
       expect(refused.status).toBe(503);
       expect(publishAnsweredMs).toBeLessThan(5000);
-      await until(async () => (await request(hub.url).get('/readyz')).status === 503, '/readyz 503', 5000 - (Date.now() - started));
+      await eventually(async () => (await request(hub.url).get('/readyz')).status === 503, '/readyz 503', { timeoutMs: 5000 - (Date.now() - started) });
       const notReadyAfterMs = Date.now() - started;
       proxy.cut();
       proxy.restore();
-      await until(async () => (await request(hub.url).get('/readyz')).status === 200, '/readyz 200 again', 10_000);
-      await publish(hub.url, 'partition', 'after').expect(201);
+      await eventually(async () => (await request(hub.url).get('/readyz')).status === 200, '/readyz 200 again');
+      await publishId(hub.url, 'partition', 'after');
       process.stdout.write(`partition: publish answered 503 after ${publishAnsweredMs} ms, /readyz 503 after ${notReadyAfterMs} ms\n`);
     } finally {
       await proxy.close();

@@ -1,19 +1,9 @@
-import request from 'supertest';
 import { OpenStreams, SseClient } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-async function publish(server: Server, channel: string, data: unknown, event?: string): Promise<string> {
-  const response = await request(server.url)
-    .post(`/channels/${channel}/events`)
-    .send(event === undefined ? { data } : { event, data })
-    .expect(201);
-  return (response.body as { id: string }).id;
-}
+import { publishId } from '../helpers/publish';
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 describe.each(BROKERS)('streaming on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   const streams = new OpenStreams();
   const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
@@ -33,8 +23,8 @@ describe.each(BROKERS)('streaming on the %s broker', (broker) => {
     expect(client.response?.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(client.response?.headers['cache-control']).toMatch(/no-cache/);
     expect(client.response?.headers['x-accel-buffering']).toBe('no');
-    const first = await publish(server, 'live', { n: 1 });
-    const second = await publish(server, 'live', 'two', 'custom');
+    const first = await publishId(server, 'live', { n: 1 });
+    const second = await publishId(server, 'live', 'two', { event: 'custom' });
     await client.waitForMessages(2);
     expect(client.retries).toEqual([2000]);
     expect(client.messages).toEqual([
@@ -46,10 +36,10 @@ describe.each(BROKERS)('streaming on the %s broker', (broker) => {
 
   it('replays events after Last-Event-ID, then continues live without gaps or duplicates', async () => {
     const ids: string[] = [];
-    for (let n = 0; n < 5; n++) ids.push(await publish(server, 'resume', n));
+    for (let n = 0; n < 5; n++) ids.push(await publishId(server, 'resume', n));
     const client = await open('/channels/resume/stream', { 'Last-Event-ID': ids[1]! });
     await client.waitForMessages(3);
-    ids.push(await publish(server, 'resume', 5));
+    ids.push(await publishId(server, 'resume', 5));
     await client.waitForMessages(4);
     expect(client.messages.map((message) => message.id)).toEqual(ids.slice(2));
     expect(client.messages.map((message) => message.data)).toEqual(['2', '3', '4', '5']);
@@ -57,7 +47,7 @@ describe.each(BROKERS)('streaming on the %s broker', (broker) => {
 
   it('takes the lastEventId query parameter when the header is absent, and the header wins', async () => {
     const ids: string[] = [];
-    for (let n = 0; n < 3; n++) ids.push(await publish(server, 'query', n));
+    for (let n = 0; n < 3; n++) ids.push(await publishId(server, 'query', n));
     const byQuery = await open(`/channels/query/stream?lastEventId=${ids[0]}`);
     await byQuery.waitForMessages(2);
     expect(byQuery.ids).toEqual([Number(ids[1]), Number(ids[2])]);
@@ -67,14 +57,14 @@ describe.each(BROKERS)('streaming on the %s broker', (broker) => {
   });
 
   it('sends every retained event without a gap notice for resume point 0', async () => {
-    const ids = [await publish(server, 'zero', 'a'), await publish(server, 'zero', 'b')];
+    const ids = [await publishId(server, 'zero', 'a'), await publishId(server, 'zero', 'b')];
     const client = await open('/channels/zero/stream', { 'Last-Event-ID': '0' });
     await client.waitForMessages(2);
     expect(client.messages.map((message) => message.id)).toEqual(ids);
   });
 
   it('announces hub.gap before the retained events when the resume point is newer than the newest id', async () => {
-    const id = await publish(server, 'ahead', 'only');
+    const id = await publishId(server, 'ahead', 'only');
     const client = await open('/channels/ahead/stream', { 'Last-Event-ID': String(Number(id) + 10) });
     await client.waitForMessages(2);
     expect(client.messages[0]).toEqual({
@@ -97,14 +87,14 @@ describe.each(BROKERS)('streaming on the %s broker', (broker) => {
 
   it('serves GET /stream as the chat channel', async () => {
     const client = await open('/stream');
-    const id = await publish(server, 'chat', { text: 'hi' });
+    const id = await publishId(server, 'chat', { text: 'hi' });
     await client.waitForMessages(1);
     expect(client.messages[0]?.id).toBe(id);
   });
 });
 
 describe.each(BROKERS)('resuming at the edge of a short history on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(broker, { HISTORY_SIZE: '3' });
   });
@@ -119,7 +109,7 @@ describe.each(BROKERS)('resuming at the edge of a short history on the %s broker
 
   it('announces hub.gap with the first available id, then every retained event, when the resume point fell out of history', async () => {
     const ids: string[] = [];
-    for (let n = 0; n < 6; n++) ids.push(await publish(server, 'trimmed', n));
+    for (let n = 0; n < 6; n++) ids.push(await publishId(server, 'trimmed', n));
     const client = await resume('trimmed', ids[1]!);
     try {
       await client.waitForMessages(4);
@@ -136,7 +126,7 @@ describe.each(BROKERS)('resuming at the edge of a short history on the %s broker
 
   it('resumes without a gap notice from just before the oldest retained event', async () => {
     const ids: string[] = [];
-    for (let n = 0; n < 5; n++) ids.push(await publish(server, 'edge', n));
+    for (let n = 0; n < 5; n++) ids.push(await publishId(server, 'edge', n));
     const client = await resume('edge', ids[1]!);
     try {
       await client.waitForMessages(3);

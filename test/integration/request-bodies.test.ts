@@ -1,9 +1,7 @@
 import { connect } from 'node:net';
 import request from 'supertest';
 import { OpenStreams } from '../helpers/sse-client';
-import { startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 interface RawExchange {
   /** Everything the server sent before the connection ended. */
@@ -70,7 +68,7 @@ function jsonBodyOf(exchange: RawExchange): unknown {
 }
 
 describe('request bodies: a deadline, and the 413 read to the end', () => {
-  let server: Server;
+  let server: TestServer;
   const streams = new OpenStreams();
 
   beforeAll(async () => {

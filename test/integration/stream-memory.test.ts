@@ -2,20 +2,11 @@ import Koa from 'koa';
 import request from 'supertest';
 import { retainedBytes } from '../helpers/gc';
 import { SseClient } from '../helpers/sse-client';
-import { startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { startTestServer, type TestServer } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
 
 describe('an open stream', () => {
-  let server: Server;
+  let server: TestServer;
   // Every Koa context the server creates, held weakly: a test can ask whether one was collected.
   const contexts: Array<WeakRef<Koa.Context>> = [];
   const createContext = Koa.prototype.createContext;
@@ -46,6 +37,6 @@ describe('an open stream', () => {
     expect(JSON.parse(client.messages[0]?.data ?? 'null')).toBe('after release');
 
     client.close();
-    await until(() => server.hub.clientCount === 0, 'the hub to drop the client');
+    await eventually(() => server.hub.clientCount === 0, 'the hub to drop the client');
   });
 });

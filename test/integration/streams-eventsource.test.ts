@@ -1,9 +1,7 @@
 import { EventSource, type FetchLike } from 'eventsource';
 import { followCursor, historyIds, parseCursor, publishEvent, streamsPath } from '../helpers/multi-stream';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 /** What the `eventsource` client dispatched: `event:` type, data and its lastEventId. */
 interface Received {
@@ -97,7 +95,7 @@ function openingPosition(body: string): string | undefined {
 }
 
 describe.each(BROKERS)('the real eventsource client on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   let proxy: TcpProxy;
   const sources: WatchedEventSource[] = [];
 

@@ -6,26 +6,15 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { publishWithLostMessage as publishLost } from '../helpers/lost-publish';
 import { SseClient, type SseMessage } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { BROKERS, startTestServer, testRedisUrl, uniquePrefix } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-
-/** Polls a condition the test cannot await as an event (hub counters, readiness). */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { BROKERS, startTestServer, testRedisUrl, uniquePrefix, type TestServer } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
 
 async function readyStatus(url: string): Promise<number> {
   return (await fetch(`${url}/readyz`)).status;
 }
 
 /** Listeners on the broker's own events (both brokers are EventEmitters). */
-function brokerListeners(server: Server): Record<string, number> {
+function brokerListeners(server: TestServer): Record<string, number> {
   const emitter = server.broker as unknown as EventEmitter;
   return Object.fromEntries(['resubscribed', 'down'].map((name) => [name, emitter.listenerCount(name)]));
 }
@@ -43,7 +32,7 @@ function countOf(client: SseClient, channel: string): number {
 describe('multi-channel streams through a Redis outage', () => {
   let redis: RedisServer;
   let proxy: TcpProxy;
-  let servers: Server[] = [];
+  let servers: TestServer[] = [];
   let clients: SseClient[] = [];
 
   beforeEach(async () => {
@@ -78,7 +67,7 @@ describe('multi-channel streams through a Redis outage', () => {
     await Promise.all(clients.map((client, index) => client.waitForMessages(expected(subsets[index]!, 1))));
 
     proxy.cut();
-    await until(async () => (await readyStatus(hub.url)) === 503, 'the cut-off hub to notice');
+    await eventually(async () => (await readyStatus(hub.url)) === 503, 'the cut-off hub to notice');
     for (let n = 0; n < 10; n++) await publishAll(`during ${n}`);
     clients.forEach((client, index) => expect(client.messages).toHaveLength(expected(subsets[index]!, 1)));
     proxy.restore();
@@ -109,9 +98,9 @@ describe('multi-channel streams through a Redis outage', () => {
     await client.waitForMessages(2);
 
     await redis.kill();
-    await until(async () => (await readyStatus(hub.url)) === 503, '/readyz 503');
+    await eventually(async () => (await readyStatus(hub.url)) === 503, '/readyz 503');
     await redis.start();
-    await until(async () => (await readyStatus(hub.url)) === 200, '/readyz 200');
+    await eventually(async () => (await readyStatus(hub.url)) === 200, '/readyz 200');
     // Redis came back empty: both channels' histories start again at a later id.
     const afterB = await publishEvent(hub.url, 'lost.b', 'b2');
     const afterA = await publishEvent(hub.url, 'lost.a', 'a2');
@@ -143,7 +132,7 @@ describe('multi-channel streams through a Redis outage', () => {
 });
 
 describe('a pub/sub hole on one channel of multi-channel streams', () => {
-  let server: Server;
+  let server: TestServer;
   let redis: Redis;
   const clients: SseClient[] = [];
 
@@ -198,7 +187,7 @@ describe('a pub/sub hole on one channel of multi-channel streams', () => {
 describe.each(BROKERS)('a client leaving halfway through a multi-channel paged replay on the %s broker', (broker) => {
   const CHANNELS = ['replay.a', 'replay.b', 'replay.c'];
   const EVENTS_PER_CHANNEL = 450; // more than two pages of 200 each
-  let server: Server;
+  let server: TestServer;
 
   beforeAll(async () => {
     server = await startTestServer(broker);
@@ -220,7 +209,7 @@ describe.each(BROKERS)('a client leaving halfway through a multi-channel paged r
     await leaver.waitForMessages(1);
     leaver.close();
     expect(leaver.messages.length).toBeLessThan(CHANNELS.length * EVENTS_PER_CHANNEL);
-    await until(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the stream and its channels');
+    await eventually(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the stream and its channels');
 
     // Nothing broken: a new stream from the beginning gets every event of every channel once.
     const reader = await SseClient.open(`${server.url}${streamsPath(CHANNELS)}`, { 'Last-Event-ID': fromZero }, { keepData: true });
@@ -232,7 +221,7 @@ describe.each(BROKERS)('a client leaving halfway through a multi-channel paged r
     } finally {
       reader.close();
     }
-    await until(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the reader');
+    await eventually(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the reader');
   });
 
   it('leaves no listener on the stream when it goes away while each channel waits for it to take a page', async () => {
@@ -245,13 +234,13 @@ describe.each(BROKERS)('a client leaving halfway through a multi-channel paged r
       stream: body,
       abortConnection: () => body.destroy(),
     });
-    await until(() => body.listenerCount('drain') === CHANNELS.length, 'every channel to wait for the stream');
+    await eventually(() => body.listenerCount('drain') === CHANNELS.length, 'every channel to wait for the stream');
     expect(server.hub.channelCount).toBe(CHANNELS.length);
     const buffered = body.readableLength;
     expect(buffered).toBeGreaterThan(0);
 
     body.destroy();
-    await until(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the stream and its channels');
+    await eventually(() => server.hub.clientCount === 0 && server.hub.channelCount === 0, 'the hub to forget the stream and its channels');
     expect(body.listenerCount('drain')).toBe(0);
     expect(body.listenerCount('close')).toBe(0);
     expect(brokerListeners(server)).toEqual(subscribedBefore);

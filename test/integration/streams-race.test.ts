@@ -1,8 +1,6 @@
 import { SseClient } from '../helpers/sse-client';
 import { followCursor, formatCursor, historyIds, parseCursor, publishEvent, streamsPath } from '../helpers/multi-stream';
-import { BROKERS, startTestServer, uniquePrefix, type BrokerKind } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { BROKERS, startTestServer, uniquePrefix, type BrokerKind, type TestServer } from '../helpers/test-server';
 
 const CHANNELS = ['race.a', 'race.b', 'race.c', 'race.d'];
 const PUBLISHERS = 4;
@@ -39,7 +37,7 @@ interface Published {
  * ended. Checks every cursor on the way; returns the ids it received, by channel, in arrival order.
  */
 async function reconnectingClient(
-  servers: Server[],
+  servers: TestServer[],
   channels: readonly string[],
   published: Published,
 ): Promise<{ received: Map<string, number[]>; connections: number }> {
@@ -73,7 +71,7 @@ async function reconnectingClient(
   return { received, connections };
 }
 
-async function raceOn(servers: Server[]): Promise<void> {
+async function raceOn(servers: TestServer[]): Promise<void> {
   const published: Published = { newest: new Map(), done: false };
   const counts = new Map<string, number>();
   const publishers = Array.from({ length: PUBLISHERS }, async (_, publisher) => {
@@ -110,7 +108,7 @@ async function raceOn(servers: Server[]): Promise<void> {
 }
 
 describe.each(BROKERS)('publishers on several channels racing reconnecting multi-channel clients on the %s broker', (broker: BrokerKind) => {
-  let server: Server;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(broker);
   });
@@ -124,7 +122,7 @@ describe.each(BROKERS)('publishers on several channels racing reconnecting multi
 });
 
 describe('publishers on several channels racing reconnecting multi-channel clients across two instances on one Redis', () => {
-  let servers: Server[];
+  let servers: TestServer[];
   beforeAll(async () => {
     const prefix = uniquePrefix();
     servers = [await startTestServer('redis', { REDIS_PREFIX: prefix }), await startTestServer('redis', { REDIS_PREFIX: prefix })];

@@ -2,22 +2,13 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import request from 'supertest';
 import { OpenStreams, SseClient, type SseMessage } from '../helpers/sse-client';
-import { BROKERS, startTestServer } from '../helpers/test-server';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { publishId } from '../helpers/publish';
+import { BROKERS, startTestServer, type TestServer } from '../helpers/test-server';
 
 interface Envelope {
   channel: string;
   id: string;
   data: unknown;
-}
-
-async function publish(server: Server, channel: string, data: unknown, event?: string): Promise<string> {
-  const response = await request(server.url)
-    .post(`/channels/${channel}/events`)
-    .send(event === undefined ? { data } : { event, data })
-    .expect(201);
-  return (response.body as { id: string }).id;
 }
 
 function envelope(message: SseMessage | undefined): Envelope {
@@ -37,7 +28,7 @@ function channels(...names: string[]): string[] {
 }
 
 describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
-  let server: Server;
+  let server: TestServer;
   const streams = new OpenStreams();
   const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
@@ -53,7 +44,7 @@ describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
 
   it('opens with the SSE headers, a retry line and the cursor of every channel as an id-only block', async () => {
     const [a, b] = channels('a', 'b') as [string, string];
-    const newestA = await publish(server, a, 'before');
+    const newestA = await publishId(server, a, 'before');
     const client = await open(`/streams?channel=${b}&channel=${a}`);
     expect(client.response?.statusCode).toBe(200);
     expect(client.response?.headers['content-type']).toMatch(/^text\/event-stream/);
@@ -70,11 +61,11 @@ describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
     const client = await open(`/streams?channel=${a}&channel=${b}`);
     // No order is promised between channels (events of one loop turn go out channel by channel):
     // each event is awaited before the next is published, so the expected cursors are exact.
-    const a1 = await publish(server, a, { sku: 'A1' }, 'created');
+    const a1 = await publishId(server, a, { sku: 'A1' }, { event: 'created' });
     await client.waitForMessages(1);
-    const b1 = await publish(server, b, 'x');
+    const b1 = await publishId(server, b, 'x');
     await client.waitForMessages(2);
-    const a2 = await publish(server, a, null);
+    const a2 = await publishId(server, a, null);
     await client.waitForMessages(3);
     expect(client.messages).toEqual([
       { id: `${a}=${a1},${b}=0`, event: 'created', data: `{"channel":"${a}","id":"${a1}","data":{"sku":"A1"}}` },
@@ -88,7 +79,7 @@ describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
     const one = await open(`/streams?channel=${a}&channel=${b}`);
     const two = await open(`/streams?channel=${b}&channel=${a}`);
     const three = await open(`/streams?channel=${a}&channel=${c}`);
-    const id = await publish(server, a, 1);
+    const id = await publishId(server, a, 1);
     await Promise.all([one.waitForMessages(1), two.waitForMessages(1), three.waitForMessages(1)]);
     expect(one.messages).toEqual(two.messages);
     expect(one.messages[0]?.id).toBe(`${a}=${id},${b}=0`);
@@ -98,20 +89,20 @@ describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
   it('counts a channel named twice once', async () => {
     const [a] = channels('a') as [string];
     const client = await open(`/streams?channel=${a}&channel=${a}`);
-    const id = await publish(server, a, 1);
+    const id = await publishId(server, a, 1);
     await client.waitForMessages(1);
     expect(client.messages[0]?.id).toBe(`${a}=${id}`);
   });
 
   it('resumes every channel from its cursor entry, with replay before live and no gap or duplicate', async () => {
     const [a, b] = channels('a', 'b') as [string, string];
-    const a1 = await publish(server, a, 'a1');
-    const a2 = await publish(server, a, 'a2');
-    const b1 = await publish(server, b, 'b1');
-    const b2 = await publish(server, b, 'b2');
+    const a1 = await publishId(server, a, 'a1');
+    const a2 = await publishId(server, a, 'a2');
+    const b1 = await publishId(server, b, 'b1');
+    const b2 = await publishId(server, b, 'b2');
     const client = await open(`/streams?channel=${a}&channel=${b}`, { 'Last-Event-ID': `${b}=${b1},${a}=${a1}` });
     await client.waitForMessages(2);
-    const a3 = await publish(server, a, 'a3');
+    const a3 = await publishId(server, a, 'a3');
     await client.waitForMessages(3);
     const byChannel = (name: string): string[] => events(client).map(envelope).filter((item) => item.channel === name).map((item) => item.id);
     expect(byChannel(a)).toEqual([a2, a3]);
@@ -121,11 +112,11 @@ describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
 
   it('replays all of a channel whose entry is 0 and starts a channel without an entry live; ignores entries of other channels', async () => {
     const [a, b, other] = channels('a', 'b', 'other') as [string, string, string];
-    const a1 = await publish(server, a, 'a1');
-    const b1 = await publish(server, b, 'b1');
+    const a1 = await publishId(server, a, 'a1');
+    const b1 = await publishId(server, b, 'b1');
     const client = await open(`/streams?channel=${a}&channel=${b}&lastEventId=${a}=0,${other}=5`);
     await client.waitForMessages(1);
-    const b2 = await publish(server, b, 'b2');
+    const b2 = await publishId(server, b, 'b2');
     await client.waitForMessages(2);
     expect(events(client).map(envelope).map((item) => item.id)).toEqual([a1, b2]);
     expect(client.lastEventId).toBe(`${a}=${a1},${b}=${b2}`);
@@ -135,8 +126,8 @@ describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
 
   it('takes the Last-Event-ID header over the query parameter, and an empty one as absent', async () => {
     const [a] = channels('a') as [string];
-    const a1 = await publish(server, a, 1);
-    const a2 = await publish(server, a, 2);
+    const a1 = await publishId(server, a, 1);
+    const a2 = await publishId(server, a, 2);
     const headerWins = await open(`/streams?channel=${a}&lastEventId=${a}=0`, { 'Last-Event-ID': `${a}=${a1}` });
     await headerWins.waitForMessages(1);
     expect(events(headerWins).map((message) => envelope(message).id)).toEqual([a2]);
@@ -151,9 +142,9 @@ describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
   it('sends hub.gap with the channel for a resume point older than the history, leaving the other channels untouched', async () => {
     const [a, b] = channels('a', 'b') as [string, string];
     const aIds: string[] = [];
-    for (let n = 0; n < 8; n++) aIds.push(await publish(server, a, n));
-    const b1 = await publish(server, b, 'b1');
-    const b2 = await publish(server, b, 'b2');
+    for (let n = 0; n < 8; n++) aIds.push(await publishId(server, a, n));
+    const b1 = await publishId(server, b, 'b1');
+    const b2 = await publishId(server, b, 'b2');
     const client = await open(`/streams?channel=${a}&channel=${b}`, { 'Last-Event-ID': `${a}=${aIds[0]},${b}=${b1}` });
     await client.waitForMessages(7);
     const gap = client.messages.find((message) => message.event === 'hub.gap');
@@ -193,7 +184,7 @@ describe.each(BROKERS)('GET /streams on the %s broker', (broker) => {
     const bystander = await open(`/streams?channel=${a}`);
     const response = await request(server.url).get(path).expect(400);
     expect(response.body).toEqual({ error: { code, message: expect.any(String) as string } });
-    const id = await publish(server, a, 'still served');
+    const id = await publishId(server, a, 'still served');
     await bystander.waitForMessages(1);
     expect(bystander.messages[0]?.id).toBe(`${a}=${id}`);
   });
@@ -237,7 +228,7 @@ describe.each(BROKERS)('one stream, one client, on the %s broker', (broker) => {
       let published = 0;
       // The stalled socket never reads, so it cannot see its own end: watch the server's count.
       while (server.hub.clientCount === 2 && published < 2000) {
-        await publish(server, published % 2 === 0 ? 'p' : 'q', payload);
+        await publishId(server, published % 2 === 0 ? 'p' : 'q', payload);
         published++;
       }
       expect(server.hub.clientCount).toBe(1);
@@ -258,12 +249,12 @@ describe.each(BROKERS)('the opening position on the %s broker', (broker) => {
   it('lets a live-only stream that drops before its first event resume without losing what was published meanwhile', async () => {
     const server = await startTestServer(broker);
     try {
-      const before = await publish(server, 'drop', 'before');
+      const before = await publishId(server, 'drop', 'before');
       const first = await SseClient.open(`${server.url}/channels/drop/stream`);
       await first.waitFor((c) => c.lastEventId !== undefined);
       expect(first.lastEventId).toBe(before);
       first.close();
-      const during = [await publish(server, 'drop', 'during 1'), await publish(server, 'drop', 'during 2')];
+      const during = [await publishId(server, 'drop', 'during 1'), await publishId(server, 'drop', 'during 2')];
       // What a browser does: reconnect with the last id it kept, here the opening position.
       const again = await SseClient.open(`${server.url}/channels/drop/stream`, { 'Last-Event-ID': first.lastEventId ?? '' });
       await again.waitForMessages(2);
@@ -281,7 +272,7 @@ describe.each(BROKERS)('the opening position on the %s broker', (broker) => {
       await first.waitFor((c) => c.lastEventId !== undefined);
       expect(first.lastEventId).toBe('0');
       first.close();
-      const id = await publish(server, 'empty-start', 1);
+      const id = await publishId(server, 'empty-start', 1);
       const again = await SseClient.open(`${server.url}/channels/empty-start/stream`, { 'Last-Event-ID': '0' });
       await again.waitForMessages(1);
       expect(again.ids.map(String)).toEqual([id]);
@@ -295,7 +286,7 @@ describe.each(BROKERS)('the opening position on the %s broker', (broker) => {
   it('opens a resuming stream at its resume point', async () => {
     const server = await startTestServer(broker);
     try {
-      const id = await publish(server, 'resume-start', 1);
+      const id = await publishId(server, 'resume-start', 1);
       const client = await SseClient.open(`${server.url}/channels/resume-start/stream?lastEventId=${id}`);
       await client.waitFor((c) => c.lastEventId !== undefined);
       expect(client.lastEventId).toBe(id);

@@ -1,8 +1,8 @@
 import request from 'supertest';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 describe('requests no route matches', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer('memory');
   });
@@ -28,7 +28,7 @@ describe('requests no route matches', () => {
 });
 
 describe('published data', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer('redis');
   });

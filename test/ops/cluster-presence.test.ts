@@ -1,16 +1,14 @@
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { memberList, signals, waitForPresence } from '../helpers/presence';
 import { OpenStreams } from '../helpers/sse-client';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { startRedisCluster, type RedisCluster } from './redis-topology';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 describe('presence on a Redis Cluster (sharded pub/sub)', () => {
   const key = makeKey('HS256');
   let cluster: RedisCluster;
-  let hubA: Server;
-  let hubB: Server;
+  let hubA: TestServer;
+  let hubB: TestServer;
   const streams = new OpenStreams();
 
   beforeAll(async () => {

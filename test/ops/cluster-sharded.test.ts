@@ -1,12 +1,11 @@
 import pino from 'pino';
-import request from 'supertest';
 import { createBroker } from '../../src/broker/create-broker';
 import { redisTargetOf } from '../../src/broker/redis/target';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, testConfig, uniquePrefix } from '../helpers/test-server';
+import { startTestServer, testConfig, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { pollUntil, redisCli, startRedisCluster, type RedisCluster } from './redis-topology';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+import { eventually } from '../helpers/eventually';
+import { publishJson } from '../helpers/publish';
 
 interface ClusterNode {
   readonly id: string;
@@ -65,25 +64,24 @@ async function busPublishesReceived(port: number): Promise<number> {
 }
 
 /** Publishes with an Idempotency-Key, retrying 503s and dropped connections until accepted. */
-async function publishReliably(server: Server, channel: string, key: string, data: unknown, timeoutMs = 30_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await request(server.url).post(`/channels/${channel}/events`).set('Idempotency-Key', key).send({ data });
-      if (response.status === 201 || response.status === 200) return Number((response.body as { id: string }).id);
-      if (response.status !== 503) throw new Error(`publish answered ${response.status}: ${response.text}`);
-    } catch (error) {
-      if ((error as Error).message.startsWith('publish answered')) throw error;
-    }
-    if (Date.now() > deadline) throw new Error(`could not publish ${key} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+async function publishReliably(server: TestServer, channel: string, key: string, data: unknown, timeoutMs = 30_000): Promise<number> {
+  // A 503 or a dropped connection (fetch rejects) is "not yet"; any other answer ends the wait.
+  const answer = await eventually(
+    async () => {
+      const published = await publishJson(server, channel, data, { idempotencyKey: key });
+      return published.status !== 503 && published;
+    },
+    `a publish of ${key} to be accepted`,
+    { timeoutMs, intervalMs: 50 },
+  );
+  if (answer.status !== 201 && answer.status !== 200) throw new Error(`publish answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return Number(answer.body.id);
 }
 
 describe('sharded pub/sub on a Redis Cluster of three masters with a replica each', () => {
   let cluster: RedisCluster;
-  let hubA: Server;
-  let hubB: Server;
+  let hubA: TestServer;
+  let hubB: TestServer;
   const prefix = uniquePrefix();
   const streams = new OpenStreams();
   const liveName = (channel: string): string => `${prefix}{${channel}}:live`;

@@ -1,9 +1,8 @@
 import request from 'supertest';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { publishId } from '../helpers/publish';
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { pollUntil, redisCli, startRedisCluster, type RedisCluster } from './redis-topology';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 // Three masters split the slots evenly as `redis-cli --cluster create` assigns them.
 function masterOfSlot(slot: number): number {
@@ -11,18 +10,13 @@ function masterOfSlot(slot: number): number {
   return slot <= 10922 ? 1 : 2;
 }
 
-async function publish(server: Server, channel: string, data: unknown): Promise<number> {
-  const response = await request(server.url).post(`/channels/${channel}/events`).send({ data }).expect(201);
-  return Number((response.body as { id: string }).id);
-}
-
 describe('two hub instances on a three-master Redis Cluster', () => {
   let cluster: RedisCluster;
-  let hubA: Server;
-  let hubB: Server;
+  let hubA: TestServer;
+  let hubB: TestServer;
   const prefix = uniquePrefix();
   const streams = new OpenStreams();
-  const open = (server: Server, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
+  const open = (server: TestServer, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
@@ -65,7 +59,7 @@ describe('two hub instances on a three-master Redis Cluster', () => {
     }
     const published = new Map<string, number[]>(channels.map((channel) => [channel, []]));
     for (let n = 0; n < perChannel; n++) {
-      for (const channel of channels) published.get(channel)!.push(await publish(n % 2 === 0 ? hubA : hubB, channel, { n, channel }));
+      for (const channel of channels) published.get(channel)!.push(Number(await publishId(n % 2 === 0 ? hubA : hubB, channel, { n, channel })));
     }
     for (const channel of channels) {
       const ids = published.get(channel)!;
@@ -87,10 +81,10 @@ describe('two hub instances on a three-master Redis Cluster', () => {
   it('replays after Last-Event-ID on the other instance, then continues live', async () => {
     const [channel = 'replay'] = await channelsOnEveryMaster();
     const ids: number[] = [];
-    for (let n = 0; n < 4; n++) ids.push(await publish(hubA, `${channel}-replay`, n));
+    for (let n = 0; n < 4; n++) ids.push(Number(await publishId(hubA, `${channel}-replay`, n)));
     const client = await open(hubB, `/channels/${channel}-replay/stream`, { 'Last-Event-ID': String(ids[0]) });
     await client.waitForMessages(3);
-    ids.push(await publish(hubA, `${channel}-replay`, 4));
+    ids.push(Number(await publishId(hubA, `${channel}-replay`, 4)));
     await client.waitForMessages(4);
     expect(client.ids).toEqual(ids.slice(1));
     const history = await request(hubB.url).get(`/channels/${channel}-replay/events?after=${ids[1]}`).expect(200);
@@ -105,7 +99,7 @@ describe('two hub instances on a three-master Redis Cluster', () => {
     }
     // A publish round trip proves both instances subscribed before counting.
     const probe = await open(hubA, `/channels/${channels[0]}/stream`);
-    await publish(hubB, channels[0]!, 'probe');
+    await publishId(hubB, channels[0]!, 'probe');
     await probe.waitForMessages(1);
     const perNode = await Promise.all(
       cluster.ports.map(async (port) =>
@@ -125,7 +119,7 @@ describe('two hub instances on a three-master Redis Cluster', () => {
   // Last: it takes the whole cluster down.
   it('reports the outage of the whole cluster on /readyz within 5 s, keeps streams open, and serves again when it returns', async () => {
     const client = await open(hubA, '/channels/outage/stream');
-    const first = await publish(hubB, 'outage', 'before');
+    const first = Number(await publishId(hubB, 'outage', 'before'));
     await client.waitForMessages(1);
 
     await Promise.all(cluster.nodes.map((node) => node.kill()));
@@ -141,7 +135,7 @@ describe('two hub instances on a three-master Redis Cluster', () => {
     await cluster.waitUntilOk();
     await pollUntil(async () => (await request(hubA.url).get('/readyz')).status === 200, '/readyz 200 on A', 15_000);
     await pollUntil(async () => (await request(hubB.url).get('/readyz')).status === 200, '/readyz 200 on B', 15_000);
-    const after = await publish(hubB, 'outage', 'after');
+    const after = Number(await publishId(hubB, 'outage', 'after'));
     expect(after).toBeGreaterThan(first);
     // The history was lost with the cluster, so the client hears of the hole, then gets the event.
     await client.waitFor((c) => c.ids.includes(after), 10_000, 'the event published after the outage');

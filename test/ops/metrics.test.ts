@@ -1,9 +1,7 @@
 import request from 'supertest';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 import { pollUntil } from './redis-topology';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
 
 /** The value of an unlabelled sample `name` in Prometheus text; NaN when absent. */
 function sample(text: string, name: string): number {
@@ -11,14 +9,14 @@ function sample(text: string, name: string): number {
   return line === undefined ? NaN : Number(line.slice(name.length + 1));
 }
 
-async function scrape(server: Server): Promise<string> {
+async function scrape(server: TestServer): Promise<string> {
   const response = await request(server.url).get('/metrics').expect(200);
   expect(response.headers['content-type']).toMatch(/^text\/plain/);
   return response.text;
 }
 
 describe('probes and Prometheus metrics after real traffic', () => {
-  let server: Server;
+  let server: TestServer;
   const streams = new OpenStreams();
   const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 

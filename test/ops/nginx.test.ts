@@ -1,24 +1,19 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { publishId } from '../helpers/publish';
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { SHIPPED_NGINX_CONF, startNginx, type NginxProxy } from './nginx-proxy';
+import { eventually } from '../helpers/eventually';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-async function publish(url: string, channel: string, data: unknown): Promise<number> {
-  const response = await request(url).post(`/channels/${channel}/events`).send({ data }).expect(201);
-  return Number((response.body as { id: string }).id);
-}
-
-async function connectedClients(server: Server): Promise<number> {
+async function connectedClients(server: TestServer): Promise<number> {
   const response = await request(server.url).get('/metrics').expect(200);
   return Number(/^ssehub_clients_connected (\d+)$/m.exec(response.text)?.[1]);
 }
 
 describe('two hub instances behind nginx configured by deploy/nginx.conf', () => {
-  let hubA: Server;
-  let hubB: Server;
+  let hubA: TestServer;
+  let hubB: TestServer;
   let nginx: NginxProxy;
   const streams = new OpenStreams();
   const open = (path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(nginx.url + path, headers);
@@ -46,7 +41,7 @@ describe('two hub instances behind nginx configured by deploy/nginx.conf', () =>
     await client.waitFor((c) => c.retries.length === 1, 3000, 'the retry line');
     for (let n = 1; n <= 3; n++) {
       const started = Date.now();
-      const id = await publish(nginx.url, 'proxied', n);
+      const id = Number(await publishId(nginx.url, 'proxied', n));
       await client.waitForMessages(n, 2000);
       expect(Date.now() - started).toBeLessThan(1000);
       expect(client.messages[n - 1]?.id).toBe(String(id));
@@ -62,7 +57,7 @@ describe('two hub instances behind nginx configured by deploy/nginx.conf', () =>
     expect(await connectedClients(hubA)).toBeGreaterThan(0);
     expect(await connectedClients(hubB)).toBeGreaterThan(0);
     const ids: number[] = [];
-    for (let n = 0; n < 4; n++) ids.push(await publish(nginx.url, 'spread', n));
+    for (let n = 0; n < 4; n++) ids.push(Number(await publishId(nginx.url, 'spread', n)));
     expect(ids.slice(1).map((id, index) => id - ids[index]!)).toEqual([1, 1, 1]);
     for (const client of streams) {
       await client.waitForMessages(4);
@@ -72,12 +67,12 @@ describe('two hub instances behind nginx configured by deploy/nginx.conf', () =>
 
   it('resumes through nginx with Last-Event-ID (header or query parameter)', async () => {
     const ids: number[] = [];
-    for (let n = 0; n < 4; n++) ids.push(await publish(nginx.url, 'resume', n));
+    for (let n = 0; n < 4; n++) ids.push(Number(await publishId(nginx.url, 'resume', n)));
     const byHeader = await open('/channels/resume/stream', { 'Last-Event-ID': String(ids[0]) });
     const byQuery = await open(`/channels/resume/stream?lastEventId=${ids[1]}`);
     await byHeader.waitForMessages(3);
     await byQuery.waitForMessages(2);
-    ids.push(await publish(nginx.url, 'resume', 4));
+    ids.push(Number(await publishId(nginx.url, 'resume', 4)));
     await byHeader.waitForMessages(4);
     await byQuery.waitForMessages(3);
     expect(byHeader.ids).toEqual(ids.slice(1));
@@ -89,13 +84,12 @@ describe('two hub instances behind nginx configured by deploy/nginx.conf', () =>
     await client.waitFor((c) => c.lastEventId !== undefined);
     client.close();
     await request(nginx.url).get('/healthz?ticket=another-secret').expect(200);
-    let log = '';
-    const until = Date.now() + 5000;
-    while (!/"GET \/channels\/logged\/stream HTTP\/1\.1"/.test(log) && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      log = nginx.accessLog();
-    }
-    expect(log).toMatch(/"GET \/channels\/logged\/stream HTTP\/1\.1" 200 /);
+    // nginx writes its access log line when the proxied stream has ended, after we saw it close.
+    const log = await eventually(() => {
+      const text = nginx.accessLog();
+      expect(text).toMatch(/"GET \/channels\/logged\/stream HTTP\/1\.1" 200 /);
+      return text;
+    }, 'the stream request in the access log', { timeoutMs: 5000, intervalMs: 20 });
     expect(log).toMatch(/"GET \/healthz HTTP\/1\.1" 200 /);
     expect(log).not.toContain('secret');
     expect(log).not.toContain('ticket=');
@@ -104,7 +98,7 @@ describe('two hub instances behind nginx configured by deploy/nginx.conf', () =>
   it('serves the chat stream route and JSON endpoints through the same configuration', async () => {
     const chat = await open('/stream');
     await chat.waitFor((c) => c.retries.length === 1, 3000, 'the retry line');
-    const id = await publish(nginx.url, 'chat', { text: 'via nginx' });
+    const id = Number(await publishId(nginx.url, 'chat', { text: 'via nginx' }));
     await chat.waitForMessages(1);
     expect(chat.ids).toEqual([id]);
     const history = await request(nginx.url).get(`/channels/chat/events?after=${id - 1}`).expect(200);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../helpers/redis-server';
+import { eventually } from '../helpers/eventually';
 
 const run = promisify(execFile);
 
@@ -16,19 +17,7 @@ export async function redisCli(port: number, ...args: string[]): Promise<string>
 
 /** Polls `check` every `intervalMs` until it returns true; rejects with `what` after `timeoutMs`. */
 export async function pollUntil(check: () => Promise<boolean>, what: string, timeoutMs = 15_000, intervalMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  await eventually(check, what, { timeoutMs, intervalMs });
 }
 
 /** One redis-server (or sentinel) process in its own temporary directory. */

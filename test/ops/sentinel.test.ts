@@ -1,14 +1,8 @@
 import request from 'supertest';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { publishId, publishJson } from '../helpers/publish';
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 import { pollUntil, redisCli, startSentinelSetup, type RedisProcess, type SentinelSetup } from './redis-topology';
-
-type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-async function publish(server: Server, channel: string, data: unknown): Promise<number> {
-  const response = await request(server.url).post(`/channels/${channel}/events`).send({ data }).expect(201);
-  return Number((response.body as { id: string }).id);
-}
 
 function replicationOffset(info: string, field: string): number {
   return Number(new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? NaN);
@@ -16,10 +10,10 @@ function replicationOffset(info: string, field: string): number {
 
 describe('hub instances that find their Redis master through Sentinel', () => {
   let setup: SentinelSetup;
-  let hubA: Server;
-  let hubB: Server;
+  let hubA: TestServer;
+  let hubB: TestServer;
   const streams = new OpenStreams();
-  const open = (server: Server, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
+  const open = (server: TestServer, path: string, headers?: Record<string, string>): Promise<SseClient> => streams.open(server.url + path, headers);
 
   beforeAll(async () => {
     setup = await startSentinelSetup();
@@ -58,8 +52,8 @@ describe('hub instances that find their Redis master through Sentinel', () => {
     let id = 0;
     await pollUntil(
       async () => {
-        const response = await request(hubB.url).post(`/channels/${channel}/events`).send({ data });
-        if (response.status === 201) id = Number((response.body as { id: string }).id);
+        const response = await publishJson(hubB, channel, data);
+        if (response.status === 201) id = Number(response.body.id);
         else expect(response.status).toBe(503);
         return response.status === 201;
       },
@@ -86,7 +80,7 @@ describe('hub instances that find their Redis master through Sentinel', () => {
     await request(hubA.url).get('/readyz').expect(200);
     const onA = await open(hubA, '/channels/news/stream');
     const onB = await open(hubB, '/channels/news/stream');
-    const ids = [await publish(hubA, 'news', 'one'), await publish(hubB, 'news', 'two')];
+    const ids = [Number(await publishId(hubA, 'news', 'one')), Number(await publishId(hubB, 'news', 'two'))];
     expect(ids[1]).toBe(ids[0]! + 1);
     for (const client of [onA, onB]) {
       await client.waitForMessages(2);
@@ -97,7 +91,7 @@ describe('hub instances that find their Redis master through Sentinel', () => {
   });
 
   it('follows a failover after the master dies: open streams stay open and receive what is published on the promoted replica', async () => {
-    const before = [await publish(hubA, 'failover', 0), await publish(hubA, 'failover', 1)];
+    const before = [Number(await publishId(hubA, 'failover', 0)), Number(await publishId(hubA, 'failover', 1))];
     const onA = await open(hubA, '/channels/failover/stream', { 'Last-Event-ID': String(before[0]) });
     const onB = await open(hubB, '/channels/failover/stream');
     await onA.waitForMessages(1);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { parseStoredEvent, serializeStoredEvent, type StoredEvent } from '../../event';
 import type {
   BrokerStatus,
+  EphemeralListener,
   EventBroker,
   EventListener,
   HistoryPage,
@@ -43,6 +44,7 @@ export class MemoryEventBroker extends EventEmitter implements EventBroker {
   // Insertion order is expiry order, so expired entries are always at the front.
   private readonly remembered = new Map<string, RememberedPublish>();
   private listener: EventListener = () => undefined;
+  private ephemeralListener: EphemeralListener = () => undefined;
   private readonly historyTtlMs: number;
   private readonly sweeper: NodeJS.Timeout | undefined;
 
@@ -85,15 +87,22 @@ export class MemoryEventBroker extends EventEmitter implements EventBroker {
     if (earlier) return Promise.resolve({ ...earlier.result, duplicate: true });
 
     const log = this.logFor(request.channel, now);
-    log.expiresAt = this.historyTtlMs > 0 ? now + this.historyTtlMs : Infinity;
+    const ttlMs = request.historyTtlS === undefined ? this.historyTtlMs : request.historyTtlS * 1000;
+    log.expiresAt = ttlMs > 0 ? now + ttlMs : Infinity;
     const id = log.nextId++;
     const event = parseStoredEvent(serializeStoredEvent(id, request.event, request.dataJson));
     log.events.push(event);
-    if (log.events.length > this.historySize) log.events.splice(0, log.events.length - this.historySize);
+    const historySize = request.historySize ?? this.historySize;
+    if (log.events.length > historySize) log.events.splice(0, log.events.length - historySize);
     const result: PublishResult = { id, channel: request.channel, event: request.event, duplicate: false };
     if (rememberKey !== undefined) this.remembered.set(rememberKey, { result, expiresAt: now + IDEMPOTENCY_TTL_MS });
     if (this.subscribed.has(request.channel)) this.listener(request.channel, event, now);
     return Promise.resolve(result);
+  }
+
+  publishEphemeral(channel: string, event: string, dataJson: string): Promise<void> {
+    if (this.subscribed.has(channel)) this.ephemeralListener(channel, event, dataJson, Date.now());
+    return Promise.resolve();
   }
 
   history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
@@ -124,6 +133,10 @@ export class MemoryEventBroker extends EventEmitter implements EventBroker {
 
   onEvent(listener: EventListener): void {
     this.listener = listener;
+  }
+
+  onEphemeral(listener: EphemeralListener): void {
+    this.ephemeralListener = listener;
   }
 
   close(): Promise<void> {

@@ -4,6 +4,7 @@ import { BrokerUnavailableError } from '../../errors';
 import { parseStoredEvent } from '../../event';
 import type {
   BrokerStatus,
+  EphemeralListener,
   EventBroker,
   EventListener,
   HistoryPage,
@@ -52,6 +53,7 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
   private readonly watchdog: PingWatchdog;
   private readonly historyTtlMs: string;
   private listener: EventListener = () => undefined;
+  private ephemeralListener: EphemeralListener = () => undefined;
 
   constructor(private readonly options: RedisEventBrokerOptions) {
     super();
@@ -133,17 +135,24 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
     const [stored, text] = (await this.options.commands.script('publish', keys.publishKeys(request.channel, request.idempotencyKey), [
       request.event,
       request.dataJson,
-      String(this.options.historySize),
+      String(request.historySize ?? this.options.historySize),
       keys.live(request.channel),
       String(IDEMPOTENCY_TTL_MS),
       request.idempotencyKey === undefined ? '0' : '1',
       String(Date.now()),
-      this.historyTtlMs,
+      request.historyTtlS === undefined ? this.historyTtlMs : String(request.historyTtlS * 1000),
       keys.sharded ? '1' : '0',
     ])) as [number, string];
     if (stored === 1) return { id: Number(text), channel: request.channel, event: request.event, duplicate: false };
     const [id = '0', event = request.event] = text.split(' ');
     return { id: Number(id), channel: request.channel, event, duplicate: true };
+  }
+
+  async publishEphemeral(channel: string, event: string, dataJson: string): Promise<void> {
+    const { keys } = this.options;
+    const message = encodeEphemeralMessage(Date.now(), event, dataJson);
+    // On the channel's own pub/sub channel, so it arrives in order with the stored events.
+    await this.options.commands.run((connection) => connection.call(keys.sharded ? 'SPUBLISH' : 'PUBLISH', keys.live(channel), message));
   }
 
   async history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
@@ -171,6 +180,10 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
     this.listener = listener;
   }
 
+  onEphemeral(listener: EphemeralListener): void {
+    this.ephemeralListener = listener;
+  }
+
   /** Stops the watchdog and quits both connections. Never rejects. */
   async close(): Promise<void> {
     if (this.health.status === 'closed') return;
@@ -187,10 +200,31 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
     );
   }
 
-  /** A message is `<publishedAtMs> <stored event JSON>`, or a presence signal. */
+  /** A message is `<publishedAtMs> <stored event JSON>`, an ephemeral event, or a presence signal. */
   private receive(channel: string, message: string): void {
     if (this.options.takeSignal?.(channel, message) === true) return;
+    if (message.startsWith(EPHEMERAL_MARK)) {
+      const ephemeral = parseEphemeralMessage(message);
+      if (ephemeral !== null) this.ephemeralListener(channel, ephemeral.event, ephemeral.dataJson, ephemeral.publishedAtMs);
+      return;
+    }
     const space = message.indexOf(' ');
     this.listener(channel, parseStoredEvent(message.slice(space + 1)), Number(message.slice(0, space)));
   }
+}
+
+// A stored event's message starts with a digit and a presence signal with `join ` / `leave `.
+const EPHEMERAL_MARK = '~';
+const EPHEMERAL_MESSAGE = /^~([0-9]+) \{"event":"([^"]+)","data":/;
+
+/** `~<publishedAtMs> {"event":"…","data":…}`: an ephemeral event on the channel's pub/sub channel. */
+export function encodeEphemeralMessage(publishedAtMs: number, event: string, dataJson: string): string {
+  return `${EPHEMERAL_MARK}${publishedAtMs} {"event":"${event}","data":${dataJson}}`;
+}
+
+/** Reads what encodeEphemeralMessage wrote; null for anything else. */
+export function parseEphemeralMessage(message: string): { publishedAtMs: number; event: string; dataJson: string } | null {
+  const head = EPHEMERAL_MESSAGE.exec(message);
+  if (head === null || !message.endsWith('}')) return null;
+  return { publishedAtMs: Number(head[1]), event: head[2] as string, dataJson: message.slice(head[0].length, -1) };
 }

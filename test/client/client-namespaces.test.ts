@@ -1,7 +1,8 @@
 import { SseHubClient } from '../../client/src/index.js';
 import { writeChannelsConfig } from '../helpers/channels-config';
 import { startTestServer } from '../helpers/test-server';
-import { Collector, until } from './client-helpers';
+import { eventually } from '../helpers/eventually';
+import { CLIENT_WAIT, Collector } from './client-helpers';
 
 type Hub = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -38,10 +39,10 @@ describe('@ssehub/client against a hub with an ephemeral namespace', () => {
     collector = new Collector(sub);
     // The stored channel, never published to, is in the opening cursor: not taken for ephemeral.
     // Its entry appears once the stream is open, so the ephemeral publish below reaches it.
-    await until(() => sub.cursor.includes('room1=0'), `room1=0 in the cursor (have "${sub.cursor}")`);
+    await eventually(() => sub.cursor.includes('room1=0'), `room1=0 in the cursor (have "${sub.cursor}")`, CLIENT_WAIT);
     expect(await publish(hub.url, 'typing.room1', { event: 'typing', data: { who: 'ann' } }, 202)).toEqual({ channel: 'typing.room1', event: 'typing' });
     const stored = (await publish(hub.url, 'room1', { data: 'hello' }, 201)) as { id: string };
-    await until(() => collector?.items.some((item) => item.kind === 'event' && item.channel === 'room1') ?? false, 'the stored event');
+    await eventually(() => collector?.items.some((item) => item.kind === 'event' && item.channel === 'room1') ?? false, 'the stored event', CLIENT_WAIT);
     const events = collector.items.filter((item) => item.kind === 'event');
     expect(events).toEqual([
       expect.objectContaining({ channel: 'typing.room1', id: null, event: 'typing', data: { who: 'ann' } }),

@@ -3,9 +3,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { ensureClientBuilt } from '../helpers/client-build';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+type Server = TestServer;
 
 const ADMIN_TOKEN = 'dashboard-token-0123456789abcdef';
 const SCREENSHOT = join(__dirname, '..', '..', 'docs', 'admin.png');

@@ -1,9 +1,10 @@
 import { startRedisCluster, type RedisCluster } from '../ops/redis-topology';
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { OpenStreams } from '../helpers/sse-client';
-import { startTestServer, uniquePrefix } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
+import { startTestServer, uniquePrefix, type TestServer } from '../helpers/test-server';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+type Server = TestServer;
 
 const ADMIN_TOKEN = 'admin-token-for-a-redis-cluster-1';
 
@@ -56,12 +57,8 @@ describe('the server API on a Redis Cluster (sharded control channel)', () => {
   });
 
   it('lists both instances in /api/stats', async () => {
-    const deadline = Date.now() + 5000;
-    let count = 0;
-    while (count !== 2 && Date.now() < deadline) {
-      count = ((await (await fetch(`${a.url}/api/stats`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { instances: unknown[] }).instances.length;
-      if (count !== 2) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(count).toBe(2);
+    const count = async (): Promise<number> =>
+      ((await (await fetch(`${a.url}/api/stats`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { instances: unknown[] }).instances.length;
+    await eventually(async () => (await count()) === 2, 'both instances reported', { timeoutMs: 5000 });
   });
 });

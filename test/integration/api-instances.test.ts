@@ -4,22 +4,12 @@ import { redisTargetOf } from '../../src/broker/redis/target';
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { OpenStreams, type SseClient } from '../helpers/sse-client';
 import { TcpProxy } from '../helpers/tcp-proxy';
-import { startTestServer, testConfig, testRedisUrl, uniquePrefix } from '../helpers/test-server';
+import { eventually } from '../helpers/eventually';
+import { startTestServer, testConfig, testRedisUrl, uniquePrefix, type TestServer } from '../helpers/test-server';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+type Server = TestServer;
 
 const ADMIN_TOKEN = 'admin-token-for-two-instances-01';
-
-/** Polls `read` until `accept` holds (the effect travels through Redis; nothing to await directly). */
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('the server API across two instances on one Redis', () => {
   const key = makeKey('HS256');
@@ -98,7 +88,7 @@ describe('the server API across two instances on one Redis', () => {
     expect((await api(b, 'POST', '/api/revoke', { jti: 'token-7' })).status).toBe(200);
 
     // B answered once the revocation was stored and sent; A hears it on the control channel.
-    await eventually(async () => (await open(a, 'x.j', token)).response?.statusCode, (status) => status === 401, 'A refusing the revoked jti');
+    await eventually(async () => (await open(a, 'x.j', token)).response?.statusCode === 401, 'A refusing the revoked jti');
     const viaTicket = await streams.open(`${a.url}/channels/x.j/stream?ticket=${ticket}`);
     expect(viaTicket.response?.statusCode).toBe(401);
     expect((await open(a, 'x.j', await tokenOf('jude', 'token-8'))).response?.statusCode).toBe(200);
@@ -108,10 +98,16 @@ describe('the server API across two instances on one Redis', () => {
     const third = await startTestServer('redis', env);
     const ids = (stats: { instances: Array<{ id: string }> }): number => stats.instances.length;
     const read = async (): Promise<{ instances: Array<{ id: string }>; totals: { instances: number } }> => (await (await api(a, 'GET', '/api/stats')).json()) as never;
-    const withThree = await eventually(read, (stats) => ids(stats) === 3, 'three instances reported');
+    const withThree = await eventually(async () => {
+      const stats = await read();
+      return ids(stats) === 3 && stats;
+    }, 'three instances reported');
     expect(withThree.totals.instances).toBe(3);
     await third.close();
-    const withTwo = await eventually(read, (stats) => ids(stats) === 2, 'the closed instance gone');
+    const withTwo = await eventually(async () => {
+      const stats = await read();
+      return ids(stats) === 2 && stats;
+    }, 'the closed instance gone');
     expect(withTwo.totals.instances).toBe(2);
   });
 
@@ -121,11 +117,10 @@ describe('the server API across two instances on one Redis', () => {
     await open(b, 'x.busy', token);
     await open(b, 'x.busy', token);
     await open(b, 'x.quiet', token);
-    const report = await eventually(
-      async () => (await (await api(a, 'GET', '/api/channels?pattern=x.*')).json()) as { channels: Array<{ channel: string; connections: number }>; instances: number },
-      (value) => value.channels.find((entry) => entry.channel === 'x.busy')?.connections === 3,
-      'x.busy counted on both',
-    );
+    const report = await eventually(async () => {
+      const value = (await (await api(a, 'GET', '/api/channels?pattern=x.*')).json()) as { channels: Array<{ channel: string; connections: number }>; instances: number };
+      return value.channels.find((entry) => entry.channel === 'x.busy')?.connections === 3 && value;
+    }, 'x.busy counted on both');
     expect(report.instances).toBe(2);
     expect(report.channels).toEqual([
       { channel: 'x.busy', connections: 3 },
@@ -163,7 +158,7 @@ describe('revocations made while an instance was cut from Redis', () => {
       const token = await signToken(key, { subscribe: ['**'] }, { sub: 'offline' });
       const ready = async (): Promise<number> => (await fetch(`${b.url}/readyz`)).status;
       proxy.cut();
-      await eventually(ready, (status) => status === 503, 'B to notice the outage');
+      await eventually(async () => (await ready()) === 503, 'B to notice the outage');
       const response = await fetch(`${a.url}/api/revoke`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
@@ -171,11 +166,11 @@ describe('revocations made while an instance was cut from Redis', () => {
       });
       expect(response.status).toBe(200);
       proxy.restore();
-      await eventually(ready, (status) => status === 200, 'B back on Redis', 10_000);
+      await eventually(async () => (await ready()) === 200, 'B back on Redis');
       await eventually(
-        async () => (await streams.open(`${b.url}/channels/x.o/stream`, { Authorization: `Bearer ${token}` })).response?.statusCode,
-        (status) => status === 401,
+        async () => (await streams.open(`${b.url}/channels/x.o/stream`, { Authorization: `Bearer ${token}` })).response?.statusCode === 401,
         'B refusing the token revoked during its outage',
+        { timeoutMs: 5000 },
       );
     } finally {
       streams.closeAll();

@@ -1,9 +1,9 @@
 import { SignJWT } from 'jose';
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { OpenStreams } from '../helpers/sse-client';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+type Server = TestServer;
 
 const ADMIN_TOKEN = 'admin-token-for-revocations-0123';
 

@@ -1,9 +1,9 @@
 import { makeKey, signToken } from '../helpers/access-tokens';
 import { OpenStreams, SseClient } from '../helpers/sse-client';
 import { TEST_NAMESPACES, writeChannelsConfig } from '../helpers/channels-config';
-import { startTestServer } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
-type Server = Awaited<ReturnType<typeof startTestServer>>;
+type Server = TestServer;
 
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };

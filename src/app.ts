@@ -17,6 +17,8 @@ import type { EventBroker } from './broker/broker';
 import type { Config } from './config';
 import type { Hub } from './hub/hub';
 import type { Metrics } from './metrics';
+import type { AdminParts } from './api/admin';
+import { apiRoutes } from './api/routes';
 import type { Namespaces } from './namespaces';
 import { errorBoundary } from './middleware/errors';
 import { requestLog } from './middleware/request-log';
@@ -25,6 +27,7 @@ import { CHAT_PATHS, chatRoutes, isChatStream } from './routes/chat';
 import { clientAssetRoutes } from './routes/client-assets';
 import { diagnosticsRoutes } from './routes/diagnostics';
 import { healthRoutes } from './routes/health';
+import { adminPageRoutes } from './routes/admin-page';
 import { presenceRoutes } from './routes/presence';
 import type { PresenceTracker } from './presence/tracker';
 import { streamsRoute } from './routes/streams';
@@ -39,6 +42,8 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly access: Access;
   readonly viewsDir: string;
+  /** The server API's control plane and stats stream; without them `/api/*` answers 404. */
+  readonly admin?: AdminParts;
   /** CHANNELS_CONFIG, loaded (or `Namespaces.none`): per-channel limits, contracts, history. */
   readonly namespaces: Namespaces;
   /** `GET /asyncapi.json`'s body, built once at start. */
@@ -63,7 +68,8 @@ export function createApp(deps: AppDependencies): Koa {
       return corsOrigins.has(origin) ? origin : '';
     },
     credentials: true,
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    // DELETE: the server API's history removal (DELETE /api/channels/:channel/history).
+    allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
     allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'Last-Event-ID'],
     exposeHeaders: [],
     keepHeadersOnError: true,
@@ -120,6 +126,8 @@ export function createApp(deps: AppDependencies): Koa {
   });
   clientAssetRoutes(router);
   diagnosticsRoutes(router, { retryMs: config.retryMs, viewsDir: deps.viewsDir });
+  if (deps.admin) apiRoutes(router, { ...deps.admin, adminToken: config.adminToken, maxEventBytes: config.maxEventBytes, logger, namespaces: deps.namespaces });
+  adminPageRoutes(router, { adminToken: deps.admin ? config.adminToken : undefined, viewsDir: deps.viewsDir });
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -61,6 +61,10 @@ export interface Config {
   readonly authHookCacheS: number;
   /** PRESENCE_REFRESH_MS: how often each process renews its presence entries; they expire after 3 times this. */
   readonly presenceRefreshMs: number;
+  /** ADMIN_TOKEN: the bearer of `/api/*` and `/admin` (at least 16 characters); undefined = both answer 404. */
+  readonly adminToken: string | undefined;
+  /** REVOCATION_TTL_S: how long a revocation is kept. */
+  readonly revocationTtlS: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -205,6 +209,16 @@ function keyedOnly(env: Env, name: string, keyed: boolean): string | undefined {
   return value;
 }
 
+const MIN_ADMIN_TOKEN_CHARS = 16;
+
+function adminToken(env: Env): string | undefined {
+  const value = env.ADMIN_TOKEN;
+  if (value === undefined || value === '') return undefined;
+  // A short token could be guessed by anyone who can reach /api/*.
+  if (value.length < MIN_ADMIN_TOKEN_CHARS || /\s/.test(value)) fail('ADMIN_TOKEN', '…', `at least ${MIN_ADMIN_TOKEN_CHARS} characters without spaces`);
+  return value;
+}
+
 /**
  * Reads and validates the configuration from `env` (the only reader of process.env).
  * Throws ConfigError with one line naming the variable when a value is malformed.
@@ -267,5 +281,7 @@ export function readConfig(env: Env): Config {
     // At most 15 s: a dead process's entries expire after 3 ticks (45 s) and a survivor's next
     // tick announces the leave, so it is out within the 60 s API.md promises.
     presenceRefreshMs: integer(env, 'PRESENCE_REFRESH_MS', 15_000, 50, 15_000),
+    adminToken: adminToken(env),
+    revocationTtlS: integer(env, 'REVOCATION_TTL_S', 2_592_000, 1, 10 * 365 * 86_400),
   });
 }

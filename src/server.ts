@@ -9,7 +9,8 @@ import { redisTargetOf } from './broker/redis/target';
 import { readConfig, type Config } from './config';
 import { ConfigError } from './errors';
 import type { Hub } from './hub/hub';
-import { wireApp } from './http/wire-app';
+import { wireApp, type WireOptions } from './http/wire-app';
+import type { StoreClock } from './broker/stats-store';
 import { createLogger } from './logger';
 import { namespacesFromConfig } from './namespaces/from-config';
 import { Metrics } from './metrics';
@@ -30,14 +31,33 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts one server process: broker, hub, app, listen. Rejects when the broker cannot start. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+/** What tests may replace in a server. */
+export interface ServerOptions extends WireOptions {
+  /** The control and stats stores' time; default Date.now. */
+  readonly storeClock?: StoreClock;
+}
+
+/**
+ * Starts one server process: broker, hub, app, the server API's listener and revocations (loaded
+ * before serving, so a revocation made before this instance started is honoured), listen.
+ * Rejects when the broker cannot start.
+ */
+export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const metrics = new Metrics();
   // Before any connection: an invalid CHANNELS_CONFIG stops the start (ConfigError).
   const namespaces = namespacesFromConfig(config);
-  const brokers = await createBroker({ ...config, redis: redisTargetOf(config), logger });
+  const brokers = await createBroker({ ...config, redis: redisTargetOf(config), logger, storeClock: options.storeClock });
   const broker = brokers.events;
-  const { hub, presence, listener } = wireApp(config, brokers, metrics, logger, namespaces);
+  const { hub, presence, listener, admin } = wireApp(config, brokers, metrics, logger, namespaces, options);
+  try {
+    await admin.start();
+  } catch (error) {
+    await admin.close();
+    hub.close();
+    presence.close();
+    await brokers.close();
+    throw error;
+  }
   broker.on('down', () => logger.warn('broker unavailable: publishes and history answer 503 until it returns'));
   broker.on('resubscribed', () => {
     metrics.brokerReconnects.inc();
@@ -60,6 +80,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       server.close();
       presence.close();
       hub.close();
+      await admin.close();
       // Ended streams leave keep-alive sockets behind; close them as they go idle.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS);

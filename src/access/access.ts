@@ -27,6 +27,9 @@ export interface ReadGrant {
   readonly expiresAtMs: number | null;
   readonly sub: string | null;
   readonly info: Record<string, unknown> | null;
+  /** The token's `iat` (ms) and `jti`, so a revocation can end the stream (null without them). */
+  readonly issuedAtMs: number | null;
+  readonly jti: string | null;
 }
 
 export interface AccessOptions {
@@ -52,9 +55,13 @@ export interface AccessOptions {
   readonly authHookCacheS?: number;
   /** Where the hook's failures are reported (rate-limited); required with a hook. */
   readonly logger?: Logger;
+  /** ADMIN_TOKEN: reads every channel and publishes, in the Authorization header only. */
+  readonly adminToken?: string | undefined;
+  /** True when a verified token has been revoked (a synchronous lookup: checked on every use). */
+  readonly isRevoked?: (token: AccessToken) => boolean;
 }
 
-const ANONYMOUS: ReadGrant = Object.freeze({ expiresAtMs: null, sub: null, info: null });
+const ANONYMOUS: ReadGrant = Object.freeze({ expiresAtMs: null, sub: null, info: null, issuedAtMs: null, jti: null });
 
 /**
  * Who a stream counts as in presence: the credential's `sub` and `info`; on `chat` the session's
@@ -74,9 +81,11 @@ export class Access {
   private readonly verifier: TokenVerifier | undefined;
   private readonly tickets: Tickets;
   private readonly publishTokenDigest: Buffer | undefined;
+  private readonly adminTokenDigest: Buffer | undefined;
   private readonly isPublic: (channel: string) => boolean;
   private readonly hook: AuthHook | undefined;
   private readonly corsOrigins: ReadonlySet<string>;
+  private readonly isRevoked: (token: AccessToken) => boolean;
 
   constructor(options: AccessOptions) {
     this.verifier =
@@ -85,6 +94,7 @@ export class Access {
         : new TokenVerifier({ key: options.jwtKey, issuer: options.jwtIssuer, audience: options.jwtAudience });
     this.tickets = new Tickets(options.broker, options.ticketTtlS * 1000);
     this.publishTokenDigest = options.publishToken === undefined ? undefined : digest(options.publishToken);
+    this.adminTokenDigest = options.adminToken === undefined ? undefined : digest(options.adminToken);
     const publicChannels = options.publicChannels;
     this.isPublic = options.isPublic ?? ((channel) => publicChannels.matches(channel));
     this.corsOrigins = new Set(options.corsOrigins ?? []);
@@ -99,6 +109,7 @@ export class Access {
             cacheS: options.authHookCacheS ?? 30,
             logger: options.logger,
           });
+    this.isRevoked = options.isRevoked ?? (() => false);
   }
 
   /**
@@ -138,6 +149,7 @@ export class Access {
       if (privateChannel === undefined) return ANONYMOUS;
       assertSameSiteRead(ctx, this.corsOrigins);
     }
+    if (credential.carrier === 'header' && this.isAdminToken(credential.token)) return ANONYMOUS;
     // A publisher's client may send PUBLISH_TOKEN on every request: valid, but it grants no reading.
     if (credential.carrier === 'header' && this.isPublishToken(credential.token)) {
       if (privateChannel !== undefined) throw new AppError(403, 'forbidden', `PUBLISH_TOKEN does not grant reading channel "${privateChannel}"`);
@@ -150,7 +162,7 @@ export class Access {
         throw new AppError(403, 'forbidden', `the access token does not grant reading channel "${channel}"`);
       }
     }
-    return { expiresAtMs, sub: token.sub, info: token.info };
+    return { expiresAtMs, sub: token.sub, info: token.info, issuedAtMs: token.issuedAtMs, jti: token.jti };
   }
 
   /** The hook's answer for the private `channels` of a read that carries no credential. */
@@ -167,7 +179,7 @@ export class Access {
     for (const channel of channels) {
       if (!grant.subscribe.matches(channel, grant.sub)) throw new AppError(403, 'forbidden', `the application does not grant reading channel "${channel}"`);
     }
-    return { expiresAtMs: grant.expiresAtMs, sub: grant.sub, info: grant.info };
+    return { expiresAtMs: grant.expiresAtMs, sub: grant.sub, info: grant.info, issuedAtMs: null, jti: null };
   }
 
   /**
@@ -178,7 +190,7 @@ export class Access {
   async authorizePublish(ctx: HeaderAccess, channel: string): Promise<void> {
     if (this.publishTokenDigest === undefined && this.verifier === undefined) return;
     const bearer = requireBearer(ctx, `publishing needs Authorization: Bearer <${this.publishCredentialName()}>`);
-    if (this.isPublishToken(bearer)) return;
+    if (this.isPublishToken(bearer) || this.isAdminToken(bearer)) return;
     if (this.verifier === undefined) throw unauthorized(ctx, 'the bearer token is not PUBLISH_TOKEN', true);
     const token = await this.verify(ctx, this.verifier, bearer);
     if (!token.publish.matches(channel, token.sub)) {
@@ -216,12 +228,19 @@ export class Access {
   }
 
   private async verify(ctx: HeaderAccess, verifier: TokenVerifier, jwt: string): Promise<AccessToken> {
+    let token: AccessToken;
     try {
-      return await verifier.verify(jwt);
+      token = await verifier.verify(jwt);
     } catch (error) {
       if (error instanceof InvalidTokenError) throw unauthorized(ctx, error.message, true);
       throw error;
     }
+    if (this.isRevoked(token)) throw unauthorized(ctx, 'the token has been revoked', true);
+    return token;
+  }
+
+  private isAdminToken(bearer: string): boolean {
+    return this.adminTokenDigest !== undefined && timingSafeEqual(digest(bearer), this.adminTokenDigest);
   }
 
   /** Compares in constant time (both sides hashed to the same length first). */

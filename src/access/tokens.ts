@@ -12,6 +12,10 @@ export interface AccessToken {
   readonly publish: PatternList;
   /** The `ssehub.info` object shown in presence, or null. */
   readonly info: Record<string, unknown> | null;
+  /** The token's `iat` in milliseconds since the epoch, or null without one (revocation by time). */
+  readonly issuedAtMs: number | null;
+  /** The token's `jti`, or null without one (revocation of one token). */
+  readonly jti: string | null;
 }
 
 /** The token is not acceptable (signature, algorithm, expiry, claims or shape); the message says why. */
@@ -70,6 +74,7 @@ function describeFailure(error: unknown): string {
 
 function readGrants(payload: JWTPayload): AccessToken {
   if (payload.sub !== undefined && typeof payload.sub !== 'string') throw new InvalidTokenError('"sub" must be a string');
+  if (payload.jti !== undefined && typeof payload.jti !== 'string') throw new InvalidTokenError('"jti" must be a string');
   const claim = payload.ssehub ?? {};
   if (!isPlainObject(claim)) throw new InvalidTokenError('"ssehub" must be an object');
   return {
@@ -78,6 +83,9 @@ function readGrants(payload: JWTPayload): AccessToken {
     subscribe: grantList(claim.subscribe, 'subscribe'),
     publish: grantList(claim.publish, 'publish'),
     info: infoObject(claim.info),
+    // jose has checked that a present `iat` is a number.
+    issuedAtMs: payload.iat === undefined ? null : payload.iat * 1000,
+    jti: payload.jti ?? null,
   };
 }
 

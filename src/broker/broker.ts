@@ -15,6 +15,11 @@ export interface PublishRequest {
   /** The data as compact JSON (JSON.stringify output). */
   readonly dataJson: string;
   readonly idempotencyKey?: string;
+  /**
+   * Whose key space `idempotencyKey` belongs to (the server API passes `'admin'`), so another
+   * publisher's key cannot collide with it; read by the per-publisher idempotency scope.
+   */
+  readonly idempotencyScope?: string;
   /** Events kept for this channel (its namespace's `history`); absent = the broker's HISTORY_SIZE. */
   readonly historySize?: number;
   /** Seconds its history lives after this publish (0 = never); absent = the broker's HISTORY_TTL_S. */

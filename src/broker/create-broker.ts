@@ -1,16 +1,22 @@
 import type { Logger } from 'pino';
 import type { EventBroker } from './broker';
+import type { ControlStore } from './control-store';
+import { MemoryControlStore } from './memory/control';
 import { MemoryEventBroker } from './memory/events';
 import { MemoryPresenceStore } from './memory/presence';
+import { MemoryStatsStore } from './memory/stats';
 import { MemoryTicketStore } from './memory/tickets';
 import type { PresenceStore } from './presence-store';
 import { createRedisConnection, type ConnectionPurpose, type RedisConnection } from './redis/connection';
+import { RedisControlStore } from './redis/control';
 import { RedisEventBroker } from './redis/events';
 import { RedisKeys } from './redis/keys';
 import { RedisPresenceStore } from './redis/presence';
 import { CommandRunner } from './redis/scripts';
+import { RedisStatsStore } from './redis/stats-store';
 import { describeRedisTarget, isCluster, type RedisTarget } from './redis/target';
 import { RedisTicketStore } from './redis/tickets';
+import type { StatsStore, StoreClock } from './stats-store';
 import type { TicketStore } from './ticket-store';
 
 /** The stores one process uses, all on the same backend, and the way to close them. */
@@ -18,6 +24,10 @@ export interface Brokers {
   readonly events: EventBroker;
   readonly tickets: TicketStore;
   readonly presence: PresenceStore;
+  /** The server API's orders between instances, revocations and history removal. */
+  readonly control: ControlStore;
+  /** Every instance's figures (GET /api/stats, /api/channels). */
+  readonly stats: StatsStore;
   /** Closes every connection. Never rejects. */
   close(): Promise<void>;
 }
@@ -35,13 +45,17 @@ export interface BrokerOptions {
   readonly createConnection?: (target: RedisTarget, name: string, purpose: ConnectionPurpose) => RedisConnection;
   /** How long `createBroker` waits for Redis; default 30 s. */
   readonly connectTimeoutMs?: number;
+  /** Time of the control and stats stores (tests move it); default Date.now. */
+  readonly storeClock?: StoreClock;
 }
 
 /** The in-process stores (one instance only; nothing survives a restart). No I/O. */
-export function createMemoryBrokers(options: Pick<BrokerOptions, 'historySize' | 'historyTtlS' | 'maxPresenceMembers'>): Brokers {
+export function createMemoryBrokers(options: Pick<BrokerOptions, 'historySize' | 'historyTtlS' | 'maxPresenceMembers' | 'storeClock'>): Brokers {
   const events = new MemoryEventBroker(options.historySize, options.historyTtlS);
   const presence = new MemoryPresenceStore((channel) => events.isSubscribed(channel), options.maxPresenceMembers);
-  return { events, tickets: new MemoryTicketStore(), presence, close: () => events.close() };
+  const control = new MemoryControlStore((channel) => events.deleteHistory(channel), options.storeClock);
+  const stats = new MemoryStatsStore(options.storeClock);
+  return { events, tickets: new MemoryTicketStore(), presence, control, stats, close: () => events.close() };
 }
 
 /**
@@ -59,6 +73,7 @@ export async function createBroker(options: BrokerOptions): Promise<Brokers> {
   let closed = false;
   const commands = new CommandRunner(command, () => closed);
   const presence = new RedisPresenceStore({ commands, keys, maxMembers: options.maxPresenceMembers });
+  const control: RedisControlStore = new RedisControlStore({ commands, keys, subscribe: (channel): Promise<void> => events.subscribe(channel), clock: options.storeClock });
   const events = new RedisEventBroker({
     command,
     subscriber,
@@ -68,7 +83,7 @@ export async function createBroker(options: BrokerOptions): Promise<Brokers> {
     historyTtlS: options.historyTtlS,
     description: describeRedisTarget(target),
     logger: options.logger,
-    takeSignal: (channel, message) => presence.takeSignal(channel, message),
+    takeSignal: (channel, message): boolean => control.take(channel, message) || presence.takeSignal(channel, message),
   });
   const close = (): Promise<void> => {
     closed = true;
@@ -80,5 +95,6 @@ export async function createBroker(options: BrokerOptions): Promise<Brokers> {
     await close();
     throw error;
   }
-  return { events, tickets: new RedisTicketStore(commands, keys), presence, close };
+  const stats = new RedisStatsStore({ commands, keys, clock: options.storeClock });
+  return { events, tickets: new RedisTicketStore(commands, keys), presence, control, stats, close };
 }

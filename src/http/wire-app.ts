@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { Access } from '../access/access';
+import { createAdmin, type AdminParts } from '../api/admin';
 import { createApp } from '../app';
 import type { Brokers } from '../broker/create-broker';
 import type { Config } from '../config';
 import { Hub } from '../hub/hub';
 import type { Metrics } from '../metrics';
+import type { Clock } from '../stats/stats-sampler';
 import { buildAsyncApiDocument } from '../asyncapi/document';
 import { namespacesFromConfig } from '../namespaces/from-config';
 import { PresenceTracker } from '../presence/tracker';
@@ -25,6 +27,14 @@ export interface WiredApp {
   readonly app: Koa;
   /** The one request listener (src/request-listener.ts): body deadlines, the fast publish path, Koa. */
   readonly listener: RequestListener;
+  /** The server API's parts: `start()` them before serving, `close()` them at shutdown. */
+  readonly admin: AdminParts;
+}
+
+/** What tests may replace. */
+export interface WireOptions {
+  /** The stats sampler's clock and timers; default the real ones. */
+  readonly statsClock?: Clock;
 }
 
 /**
@@ -32,7 +42,14 @@ export interface WiredApp {
  * hands the rest to the app, on a broker, wired; nothing listens yet. The caller closes the hub
  * and the tracker. `namespaces` defaults to loading CHANNELS_CONFIG (a ConfigError when invalid).
  */
-export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logger: Logger, namespaces = namespacesFromConfig(config)): WiredApp {
+export function wireApp(
+  config: Config,
+  brokers: Brokers,
+  metrics: Metrics,
+  logger: Logger,
+  namespaces = namespacesFromConfig(config),
+  options: WireOptions = {},
+): WiredApp {
   const broker = brokers.events;
   // Built once: the namespaces cannot change while the process runs.
   const asyncApiJson = JSON.stringify(buildAsyncApiDocument(namespaces, { version: PACKAGE_VERSION }));
@@ -47,9 +64,17 @@ export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logg
     logger,
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
-  const access = new Access({ ...config, broker: brokers.tickets, logger, isPublic: (channel) => namespaces.policy(channel).public });
+  const admin = createAdmin({ ...config, hub, brokers, metrics, logger, clock: options.statsClock });
+  // Revocation is checked where a token is verified: at connect time, never per event.
+  const access = new Access({
+    ...config,
+    broker: brokers.tickets,
+    logger,
+    isPublic: (channel) => namespaces.policy(channel).public,
+    isRevoked: (token) => admin.controlPlane.isRevoked(token),
+  });
   const viewsDir = join(__dirname, '..', '..', 'views');
-  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir, namespaces, asyncApiJson });
+  const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir, namespaces, asyncApiJson, admin });
   const listener = createRequestListener(app, {
     broker,
     metrics,
@@ -59,5 +84,5 @@ export function wireApp(config: Config, brokers: Brokers, metrics: Metrics, logg
     corsOrigins: config.corsOrigins,
     bodyTimeoutMs: config.bodyTimeoutMs,
   });
-  return { hub, presence, app, listener };
+  return { hub, presence, app, listener, admin };
 }

@@ -74,6 +74,11 @@ export class HubChannel {
     return this.live.size === 0 && this.replaying.size === 0 && this.pendingConnects === 0;
   }
 
+  /** How many streams follow the channel, live or replaying (the server API's channel list). */
+  get streamCount(): number {
+    return this.live.size + this.replaying.size;
+  }
+
   /** The streams that get each batch from fan-out. */
   get liveStreams(): ReadonlySet<StreamChannel> {
     return this.live;

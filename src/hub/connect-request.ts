@@ -1,5 +1,6 @@
 import type { PassThrough } from 'node:stream';
 import type { Framing } from './stream-channel';
+import type { StreamOwner } from './stream-owner';
 
 /** One channel a stream asks for, and where it resumes (null = live only). */
 export interface ChannelRequest {
@@ -18,4 +19,6 @@ export interface ConnectRequest {
   readonly abortConnection: () => void;
   /** When the credential that authorized the stream expires: `hub.reauth` before, the end at it. */
   readonly expiresAtMs?: number | null;
+  /** Who opened the stream (its credential's claims), so the server API can end it. */
+  readonly owner?: StreamOwner;
 }

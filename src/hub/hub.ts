@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventBroker } from '../broker/broker';
 import { BrokerUnavailableError } from '../errors';
-import type { StoredEvent } from '../event';
 import type { Metrics } from '../metrics';
 import { encodeComment, encodePosition, encodeRetry } from '../sse/encode';
 import { HubChannel, type ChannelContext } from './channel';
@@ -14,6 +13,7 @@ import { scheduleExpiry } from './expiry';
 import { fanOut } from './fan-out';
 import { FlushScheduler } from './flush-scheduler';
 import { replayThenLive } from './replay';
+import { channelConnections, StreamOwners, type OwnerMatch } from './stream-owners';
 
 export interface HubOptions {
   readonly broker: EventBroker;
@@ -44,12 +44,13 @@ const DEFAULT_MAX_FLUSH_WAIT_MS = 50;
  * The registry of streams: connect and disconnect, channels ↔ streams, limits, heartbeats and
  * credential expiry. Each channel keeps its own ordered delivery (HubChannel); the events of one
  * flush (the next turn, or a short wait when flushes come back to back: FlushScheduler) are written
- * to each stream as one buffer (fanOut); a stream that resumes replays each channel's history before going live on it (replayThenLive). A slow stream is
- * dropped, never awaited.
+ * to each stream as one buffer (fanOut); a resuming stream replays each channel's history before
+ * going live on it (replayThenLive). A slow stream is dropped, never awaited. Owners: StreamOwners.
  */
 export class Hub {
   private readonly channels = new Map<string, HubChannel>();
   private readonly clients = new Set<HubClient>();
+  private readonly owners = new StreamOwners();
   private readonly flushes: FlushScheduler<HubChannel>;
   private pendingConnects = 0;
   private readonly heartbeatTimer: NodeJS.Timeout;
@@ -65,14 +66,10 @@ export class Hub {
     this.flushes = new FlushScheduler((dirty, nowMs) => this.deliver(dirty, nowMs), options.maxFlushWaitMs ?? DEFAULT_MAX_FLUSH_WAIT_MS, this.clock);
     this.retryFrame = encodeRetry(options.retryMs);
     this.channelContext = { ...options, onBatch: (channel) => this.flushes.markDirty(channel) };
-    options.broker.onEvent((channel, event, publishedAtMs) => this.receive(channel, event, publishedAtMs));
+    options.broker.onEvent((channel, event, publishedAtMs) => this.channels.get(channel)?.receive(event, publishedAtMs));
     options.broker.onEphemeral((channel, event, dataJson, publishedAtMs) => this.channels.get(channel)?.receiveEphemeral(event, dataJson, publishedAtMs));
-    options.broker.on('down', () => {
-      for (const channel of this.channels.values()) channel.markOutage();
-    });
-    options.broker.on('resubscribed', () => {
-      for (const channel of this.channels.values()) channel.catchUpNow();
-    });
+    options.broker.on('down', () => this.channels.forEach((channel) => channel.markOutage()));
+    options.broker.on('resubscribed', () => this.channels.forEach((channel) => channel.catchUpNow()));
     // One timer for the whole hub, checking streams rather than keeping a timer each.
     const tickMs = Math.max(5, Math.floor(options.heartbeatMs / 10));
     this.heartbeatTimer = setInterval(() => this.sendHeartbeats(), tickMs);
@@ -124,6 +121,7 @@ export class Hub {
       this.remove(client);
     });
     this.clients.add(client);
+    this.owners.set(client, request.owner);
     this.options.metrics.clientsConnected.inc();
     try {
       client.write(this.retryFrame);
@@ -164,6 +162,12 @@ export class Hub {
     for (const stream of state.streams()) stream.client.write(frame);
   }
 
+  /** Writes `frame` (`hub.disconnect`) to each stream `matches` accepts and ends it; returns how many. */
+  readonly disconnectStreams = (matches: OwnerMatch, frame: Buffer): number => this.owners.disconnect(this.clients, matches, frame);
+
+  /** Every channel with streams on this process, and how many streams follow it. */
+  readonly channelConnections = (): Array<[channel: string, connections: number]> => channelConnections(this.channels.values());
+
   /** Ends every stream (clients reconnect elsewhere and resume) and stops the timers. */
   close(): void {
     clearInterval(this.heartbeatTimer);
@@ -177,10 +181,8 @@ export class Hub {
     // Pinned until all are ready: a channel ready early must not be released meanwhile.
     for (const channel of channels) channel.pinForConnect();
     this.pendingConnects++;
-    const subscribed = await Promise.all(channels.map((channel) => channel.ready)).then(
-      () => ({ ok: true as const }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
+    const ready = Promise.all(channels.map((channel) => channel.ready));
+    const subscribed = await ready.then(() => ({ ok: true as const }), (error: unknown) => ({ ok: false as const, error }));
     this.pendingConnects--;
     for (const channel of channels) channel.unpinForConnect();
     if (subscribed.ok) return;
@@ -200,18 +202,12 @@ export class Hub {
     return channel;
   }
 
-  private receive(name: string, event: StoredEvent, publishedAtMs: number): void {
-    this.channels.get(name)?.receive(event, publishedAtMs);
-  }
-
   private deliver(dirty: ReadonlySet<HubChannel>, nowMs: number): void {
     for (const channel of dirty) {
       const batch = channel.takeBatch();
       const writes = fanOut(channel, batch, nowMs);
       this.options.metrics.eventsDelivered.inc(writes * batch.items.length);
-      for (const publishedAtMs of batch.publishedAtMs) {
-        this.options.metrics.deliveryLatency.observe((nowMs - publishedAtMs) / 1000);
-      }
+      for (const publishedAtMs of batch.publishedAtMs) this.options.metrics.deliveryLatency.observe((nowMs - publishedAtMs) / 1000);
     }
   }
 

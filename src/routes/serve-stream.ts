@@ -49,7 +49,8 @@ export async function serveStream(
       refuse(ctx, options);
       return;
     }
-    await options.hub.connect({ channels, framing, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs });
+    const owner = { sub: grant.sub, issuedAtMs: grant.issuedAtMs, jti: grant.jti };
+    await options.hub.connect({ channels, framing, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs, owner });
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError || error instanceof AuthUnavailableError)) throw error;
     refuse(ctx, options);

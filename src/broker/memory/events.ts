@@ -146,6 +146,15 @@ export class MemoryEventBroker extends EventEmitter implements EventBroker {
     return Promise.resolve();
   }
 
+  /**
+   * Deletes the channel's history and id counter (the server API's history removal): the next
+   * publish starts it again at the time in microseconds, so resumers get `hub.gap`.
+   */
+  deleteHistory(channel: string): Promise<void> {
+    this.logs.delete(channel);
+    return Promise.resolve();
+  }
+
   private logFor(channel: string, now: number): ChannelLog {
     let log = this.liveLog(channel, now);
     if (!log) {

@@ -11,7 +11,21 @@
  *   <prefix>ticket:<ticket>              a stream ticket
  *   <prefix>live:<channel>               classic pub/sub channel
  *   <prefix>{<channel>}:live             shard channel (Cluster)
+ *   <prefix>live:#control / <prefix>{#control}:live     the control channel (server API orders)
+ *   <prefix>{#control}:revocations       index of revocations, scored by expiry (ms)
+ *   <prefix>{#control}:revoked:sub:<sub> latest `before` (ms) of a sub's revocation, with its TTL
+ *   <prefix>{#control}:revoked:jti:<jti> a revoked token, with its TTL
+ *   <prefix>{#stats}:instances           index of reporting instances, scored by report time (ms)
+ *   <prefix>{#stats}:figures:<id>        an instance's figures (JSON), short TTL
+ *   <prefix>{#stats}:channels:<id>       an instance's channel connection counts (JSON), short TTL
+ *
+ * `#control` and `#stats` can never be hub channels ('#' is not allowed in a channel name), so
+ * the control channel rides the broker's own subscriptions (restored after every outage) and
+ * each group of keys sits in one Cluster slot with its shard channel.
  */
+/** The hub-channel name the control channel is subscribed under. */
+export const CONTROL_CHANNEL = '#control';
+const STATS_TAG = '#stats';
 const TAG_OPEN = '{';
 const TAG_CLOSE = '}';
 const COUNTER_SUFFIX = ':id';
@@ -65,6 +79,33 @@ export class RedisKeys {
     const tail = `${TAG_CLOSE}${SHARD_LIVE_SUFFIX}`;
     if (!name.startsWith(head) || !name.endsWith(tail) || name.length < head.length + tail.length) return undefined;
     return name.slice(head.length, name.length - tail.length);
+  }
+
+  /** The id counter of a channel (deleted with its history by the server API). */
+  counter(channel: string): string {
+    return `${this.tagged(channel)}${COUNTER_SUFFIX}`;
+  }
+
+  /** The index of stored revocations (a sorted set of `sub:<sub>` / `jti:<jti>` by expiry). */
+  revocations(): string {
+    return `${this.tagged(CONTROL_CHANNEL)}:revocations`;
+  }
+
+  /** The key of one revocation; `member` is `sub:<sub>` or `jti:<jti>`. */
+  revoked(member: string): string {
+    return `${this.tagged(CONTROL_CHANNEL)}:revoked:${member}`;
+  }
+
+  statsIndex(): string {
+    return `${this.tagged(STATS_TAG)}:instances`;
+  }
+
+  statsFigures(id: string): string {
+    return `${this.tagged(STATS_TAG)}:figures:${id}`;
+  }
+
+  statsChannels(id: string): string {
+    return `${this.tagged(STATS_TAG)}:channels:${id}`;
   }
 
   private tagged(channel: string): string {

@@ -12,6 +12,9 @@ export interface AccessToken {
   readonly publish: PatternList;
   /** The `ssehub.info` object shown in presence, or null. */
   readonly info: Record<string, unknown> | null;
+  /** The token's `iat` (seconds) and `jti`, or null: what a revocation may name. */
+  readonly iat: number | null;
+  readonly jti: string | null;
 }
 
 /** The token is not acceptable (signature, algorithm, expiry, claims or shape); the message says why. */
@@ -78,6 +81,8 @@ function readGrants(payload: JWTPayload): AccessToken {
     subscribe: grantList(claim.subscribe, 'subscribe'),
     publish: grantList(claim.publish, 'publish'),
     info: infoObject(claim.info),
+    iat: typeof payload.iat === 'number' ? payload.iat : null,
+    jti: typeof payload.jti === 'string' ? payload.jti : null,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventBroker } from './broker';
+import { DEFAULT_HISTORY_PAGE_BYTES } from './history-page';
 import { MemoryEventBroker } from './memory/events';
 import { MemoryPresenceStore } from './memory/presence';
 import { MemoryTicketStore } from './memory/tickets';
@@ -28,6 +29,8 @@ export interface BrokerOptions {
   readonly historySize: number;
   /** A channel's history and counter are forgotten this long after its last publish; 0 = never. */
   readonly historyTtlS?: number;
+  /** Most bytes of event JSON one history read returns (HISTORY_PAGE_BYTES); default 1 MiB. */
+  readonly historyPageBytes?: number;
   /** Distinct subs listed per presence channel; default MAX_PRESENCE_MEMBERS. */
   readonly maxPresenceMembers?: number;
   readonly logger: Logger;
@@ -38,8 +41,8 @@ export interface BrokerOptions {
 }
 
 /** The in-process stores (one instance only; nothing survives a restart). No I/O. */
-export function createMemoryBrokers(options: Pick<BrokerOptions, 'historySize' | 'historyTtlS' | 'maxPresenceMembers'>): Brokers {
-  const events = new MemoryEventBroker(options.historySize, options.historyTtlS);
+export function createMemoryBrokers(options: Pick<BrokerOptions, 'historySize' | 'historyTtlS' | 'historyPageBytes' | 'maxPresenceMembers'>): Brokers {
+  const events = new MemoryEventBroker(options.historySize, options.historyTtlS, options.historyPageBytes);
   const presence = new MemoryPresenceStore((channel) => events.isSubscribed(channel), options.maxPresenceMembers);
   return { events, tickets: new MemoryTicketStore(), presence, close: () => events.close() };
 }
@@ -65,6 +68,7 @@ export async function createBroker(options: BrokerOptions): Promise<Brokers> {
     commands,
     keys,
     historySize: options.historySize,
+    historyPageBytes: options.historyPageBytes ?? DEFAULT_HISTORY_PAGE_BYTES,
     historyTtlS: options.historyTtlS,
     description: describeRedisTarget(target),
     logger: options.logger,

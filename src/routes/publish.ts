@@ -28,7 +28,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export async function servePublish(req: IncomingMessage, res: ServerResponse, channelParam: string, options: PublishOptions): Promise<void> {
   try {
     const channel = assertChannel(channelParam);
-    await options.access.authorizePublish(new NodeHeaders(req, res), channel);
+    const idempotencyScope = await options.access.authorizePublish(new NodeHeaders(req, res), channel);
     const idempotencyKey = req.headers['idempotency-key'];
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !isValidIdempotencyKey(idempotencyKey))) {
       throw new AppError('invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters');
@@ -36,7 +36,7 @@ export async function servePublish(req: IncomingMessage, res: ServerResponse, ch
     const body = await readBody(req, res, ['json'], options.maxEventBytes);
     const input = parsePublishBody(body.value, body.kind === 'json' ? body.text : undefined);
     const startedAt = performance.now();
-    const result = await options.broker.publish({ channel, ...input, idempotencyKey });
+    const result = await options.broker.publish({ channel, ...input, idempotencyKey, idempotencyScope });
     options.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
     if (!result.duplicate) options.metrics.eventsPublished.inc();
     // The channel matched CHANNEL_PATTERN: nothing in it to escape.

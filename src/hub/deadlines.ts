@@ -5,6 +5,9 @@ interface Deadline {
   readonly action: () => void;
 }
 
+/** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** True when `a` runs before `b`. */
 function precedes(a: Deadline, b: Deadline): boolean {
   return a.atMs < b.atMs || (a.atMs === b.atMs && a.order < b.order);
@@ -44,7 +47,8 @@ export class Deadlines {
     if (!next || next.atMs >= this.timerAtMs) return;
     clearTimeout(this.timer);
     this.timerAtMs = next.atMs;
-    this.timer = setTimeout(() => this.runDue(), Math.max(0, next.atMs - Date.now()));
+    // Node runs a longer delay at once (1 ms, again and again): wake at the limit, look again.
+    this.timer = setTimeout(() => this.runDue(), Math.min(MAX_TIMER_MS, Math.max(0, next.atMs - Date.now())));
     this.timer.unref();
   }
 

@@ -49,6 +49,10 @@ export interface Config {
   readonly jwtIssuer: string | undefined;
   readonly jwtAudience: string | undefined;
   readonly ticketTtlS: number;
+  /** TICKETS_PER_MINUTE: tickets one `sub` (or one sub-less token) may get per minute, all instances together. */
+  readonly ticketsPerMinute: number;
+  /** HISTORY_PAGE_BYTES: most bytes of event JSON one history read returns (always at least one event). */
+  readonly historyPageBytes: number;
   /** PRESENCE_CHANNELS: channels whose subscribers are tracked (`chat` always is). */
   readonly presenceChannels: PatternList;
   /** AUTH_HOOK_URL: the application's endpoint that authorizes reads carrying no token; undefined = none. */
@@ -273,6 +277,8 @@ export function readConfig(env: Env): Config {
     jwtIssuer: keyedOnly(env, 'JWT_ISSUER', key !== undefined),
     jwtAudience: keyedOnly(env, 'JWT_AUDIENCE', key !== undefined),
     ticketTtlS: integer(env, 'TICKET_TTL_S', 300, 1, 86_400),
+    ticketsPerMinute: integer(env, 'TICKETS_PER_MINUTE', 60, 1, 1_000_000),
+    historyPageBytes: integer(env, 'HISTORY_PAGE_BYTES', 1_048_576, 1024, 1024 * 1024 * 1024),
     presenceChannels: presenceChannels(env),
     authHookUrl: hookUrl,
     authHookHeaders: Object.freeze(authHookHeaders(env)),

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
+import { ADMIN_PUBLISHER, SHARED_PUBLISHER, subjectPublisher } from '../broker/idempotency';
 import type { TicketStore } from '../broker/ticket-store';
 import { AppError } from '../errors';
 import type { StreamIdentity } from '../presence/tracker';
@@ -45,6 +46,8 @@ export interface AccessOptions {
    */
   readonly isPublic?: (channel: string) => boolean;
   readonly ticketTtlS: number;
+  /** TICKETS_PER_MINUTE: tickets one `sub` (or sub-less token) may get per minute; default 60. */
+  readonly ticketsPerMinute?: number;
   readonly publishToken: string | undefined;
   /** Origins allowed to read with the cookie or through the hook besides the request's own. */
   readonly corsOrigins?: readonly string[];
@@ -92,7 +95,7 @@ export class Access {
       options.jwtKey === undefined
         ? undefined
         : new TokenVerifier({ key: options.jwtKey, issuer: options.jwtIssuer, audience: options.jwtAudience });
-    this.tickets = new Tickets(options.broker, options.ticketTtlS * 1000);
+    this.tickets = new Tickets(options.broker, options.ticketTtlS * 1000, options.ticketsPerMinute ?? 60);
     this.publishTokenDigest = options.publishToken === undefined ? undefined : digest(options.publishToken);
     this.adminTokenDigest = options.adminToken === undefined ? undefined : digest(options.adminToken);
     const publicChannels = options.publicChannels;
@@ -186,27 +189,32 @@ export class Access {
    * Authorizes publishing to `channel`: open when neither PUBLISH_TOKEN nor a key is configured;
    * otherwise the Authorization header must carry PUBLISH_TOKEN or an access token whose
    * `publish` grant matches. Cookies and tickets never count here (they would allow cross-site posts).
+   * Resolves with the publisher's idempotency scope (broker/idempotency.ts): the token's `sub`,
+   * else the shared scope.
    */
-  async authorizePublish(ctx: HeaderAccess, channel: string): Promise<void> {
-    if (this.publishTokenDigest === undefined && this.verifier === undefined) return;
+  async authorizePublish(ctx: HeaderAccess, channel: string): Promise<string> {
+    if (this.publishTokenDigest === undefined && this.verifier === undefined) return SHARED_PUBLISHER;
     const bearer = requireBearer(ctx, `publishing needs Authorization: Bearer <${this.publishCredentialName()}>`);
-    if (this.isPublishToken(bearer) || this.isAdminToken(bearer)) return;
+    if (this.isPublishToken(bearer)) return SHARED_PUBLISHER;
+    if (this.isAdminToken(bearer)) return ADMIN_PUBLISHER;
     if (this.verifier === undefined) throw unauthorized(ctx, 'the bearer token is not PUBLISH_TOKEN', true);
     const token = await this.verify(ctx, this.verifier, bearer);
     if (!token.publish.matches(channel, token.sub)) {
       throw new AppError(403, 'forbidden', `the access token does not grant publishing to channel "${channel}"`);
     }
+    return token.sub === null ? SHARED_PUBLISHER : subjectPublisher(token.sub);
   }
 
   /**
    * Exchanges the access token in the Authorization header for a stream ticket (POST /tickets).
-   * 404 `not_found` without a configured key; 401 without a valid token.
+   * 404 `not_found` without a configured key; 401 without a valid token; 429
+   * TooManyTicketsError past TICKETS_PER_MINUTE for the token's subject.
    */
   async issueTicket(ctx: HeaderAccess): Promise<{ ticket: string; expiresAtMs: number }> {
     if (this.verifier === undefined) throw new AppError(404, 'not_found', 'tickets need JWT_SECRET or JWT_PUBLIC_KEY to be configured');
     const bearer = requireBearer(ctx, 'a ticket needs Authorization: Bearer <access token>');
     const token = await this.verify(ctx, this.verifier, bearer);
-    return this.tickets.issue(bearer, token.expiresAtMs);
+    return this.tickets.issue(token, bearer);
   }
 
   private async resolve(ctx: Context, verifier: TokenVerifier, credential: Credential): Promise<{ token: AccessToken; expiresAtMs: number }> {
@@ -219,10 +227,9 @@ export class Access {
         return { token, expiresAtMs: token.expiresAtMs };
       }
       case 'ticket': {
-        const record = await this.tickets.redeem(credential.ticket);
-        if (record === null) throw unauthorized(ctx, 'the ticket is unknown or has expired', true);
-        const token = await this.verify(ctx, verifier, record.token);
-        return { token, expiresAtMs: Math.min(record.expiresAtMs, token.expiresAtMs) };
+        const grant = await this.tickets.redeem(credential.ticket);
+        if (grant === null) throw unauthorized(ctx, 'the ticket is unknown or has expired', true);
+        return grant;
       }
     }
   }

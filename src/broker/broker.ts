@@ -16,8 +16,8 @@ export interface PublishRequest {
   readonly dataJson: string;
   readonly idempotencyKey?: string;
   /**
-   * Whose key space `idempotencyKey` belongs to (the server API passes `'admin'`), so another
-   * publisher's key cannot collide with it; read by the per-publisher idempotency scope.
+   * Whose key it is (see idempotency.ts: a token's `sub`, the admin, or the shared scope): a key
+   * is remembered per channel and scope, so two publishers never share one. Default: shared.
    */
   readonly idempotencyScope?: string;
   /** Events kept for this channel (its namespace's `history`); absent = the broker's HISTORY_SIZE. */
@@ -26,10 +26,19 @@ export interface PublishRequest {
   readonly historyTtlS?: number;
 }
 
-/** A slice of a channel's retained history, with the bounds of the whole retained window. */
+/**
+ * A slice of a channel's retained history, with the bounds of the whole retained window. A slice
+ * holds at most `limit` events and at most the broker's page bytes of event JSON, but always at
+ * least one event when the range has one.
+ */
 export interface HistoryPage {
   /** Oldest first. */
   readonly events: readonly StoredEvent[];
+  /**
+   * With `after`: newer retained events follow the slice (read on after its last id). Without
+   * `after`: older retained events precede it. False for an empty slice.
+   */
+  readonly more: boolean;
   /** Id of the oldest retained event, or null when the channel has none. */
   readonly firstId: number | null;
   /** Id of the newest retained event, or null when the channel has none. */
@@ -85,7 +94,9 @@ export interface EventBroker {
    * Atomically assigns the next id of the channel (starting at the current time in microseconds
    * when its history starts), appends the event to the capped history and publishes it.
    * Resolves only once all three happened. A repeated idempotency key (5 minutes per channel)
-   * resolves with the first publish's result and `duplicate: true`, storing nothing.
+   * in its scope with the same event name and data resolves with the first publish's result and
+   * `duplicate: true`, storing nothing; with another name or data it rejects with
+   * IdempotencyKeyReusedError, storing nothing.
    * Rejects with BrokerUnavailableError when the broker cannot be reached.
    */
   publish(request: PublishRequest): Promise<PublishResult>;
@@ -97,7 +108,12 @@ export interface EventBroker {
    */
   publishEphemeral(channel: string, event: string, dataJson: string): Promise<void>;
 
-  /** Reads retained events. Rejects with BrokerUnavailableError when unreachable. */
+  /**
+   * Reads retained events: with `after`, the oldest after it; without, the newest. A slice cut
+   * by bytes keeps the events nearest the start of the read (oldest after `after`, or the very
+   * newest), so reading on with `after` misses nothing. Rejects with BrokerUnavailableError
+   * when unreachable.
+   */
   history(channel: string, query: HistoryQuery): Promise<HistoryPage>;
 
   /**

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { EventBroker } from './broker';
 import type { ControlStore } from './control-store';
 import { MemoryControlStore } from './memory/control';
+import { DEFAULT_HISTORY_PAGE_BYTES } from './history-page';
 import { MemoryEventBroker } from './memory/events';
 import { MemoryPresenceStore } from './memory/presence';
 import { MemoryStatsStore } from './memory/stats';
@@ -38,6 +39,8 @@ export interface BrokerOptions {
   readonly historySize: number;
   /** A channel's history and counter are forgotten this long after its last publish; 0 = never. */
   readonly historyTtlS?: number;
+  /** Most bytes of event JSON one history read returns (HISTORY_PAGE_BYTES); default 1 MiB. */
+  readonly historyPageBytes?: number;
   /** Distinct subs listed per presence channel; default MAX_PRESENCE_MEMBERS. */
   readonly maxPresenceMembers?: number;
   readonly logger: Logger;
@@ -50,8 +53,8 @@ export interface BrokerOptions {
 }
 
 /** The in-process stores (one instance only; nothing survives a restart). No I/O. */
-export function createMemoryBrokers(options: Pick<BrokerOptions, 'historySize' | 'historyTtlS' | 'maxPresenceMembers' | 'storeClock'>): Brokers {
-  const events = new MemoryEventBroker(options.historySize, options.historyTtlS);
+export function createMemoryBrokers(options: Pick<BrokerOptions, 'historySize' | 'historyTtlS' | 'historyPageBytes' | 'maxPresenceMembers' | 'storeClock'>): Brokers {
+  const events = new MemoryEventBroker(options.historySize, options.historyTtlS, options.historyPageBytes);
   const presence = new MemoryPresenceStore((channel) => events.isSubscribed(channel), options.maxPresenceMembers);
   const control = new MemoryControlStore((channel) => events.deleteHistory(channel), options.storeClock);
   const stats = new MemoryStatsStore(options.storeClock);
@@ -80,6 +83,7 @@ export async function createBroker(options: BrokerOptions): Promise<Brokers> {
     commands,
     keys,
     historySize: options.historySize,
+    historyPageBytes: options.historyPageBytes ?? DEFAULT_HISTORY_PAGE_BYTES,
     historyTtlS: options.historyTtlS,
     description: describeRedisTarget(target),
     logger: options.logger,

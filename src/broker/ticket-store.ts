@@ -1,6 +1,15 @@
+/** How many issues a subject made in the current window, and when that window ends. */
+export interface IssueCount {
+  /** Issues counted in the current window, this one included. */
+  readonly count: number;
+  /** Milliseconds until the window ends and the count starts again. */
+  readonly retryAfterMs: number;
+}
+
 /**
  * Where stream tickets live for their short lifetime, readable by every instance sharing the
- * store. Implementations: MemoryTicketStore (one process) and RedisTicketStore.
+ * store, and where their issues are counted. Implementations: MemoryTicketStore (one process)
+ * and RedisTicketStore.
  */
 export interface TicketStore {
   /**
@@ -14,4 +23,11 @@ export interface TicketStore {
    * Rejects with BrokerUnavailableError when the store cannot be reached.
    */
   readTicket(ticket: string): Promise<string | null>;
+
+  /**
+   * Counts one issue for `subject` (an opaque name, e.g. a hash: stored as is) in a fixed
+   * window of `windowMs` that starts at its first issue, across every instance sharing the
+   * store, atomically. Rejects with BrokerUnavailableError when the store cannot be reached.
+   */
+  countIssue(subject: string, windowMs: number): Promise<IssueCount>;
 }

@@ -221,12 +221,18 @@ export class HubChannel {
 
   /** Delivers history after the channel's last id (up to, not including, `beforeId` if given). */
   private async catchUp(beforeId = Infinity): Promise<void> {
-    const after = this.newestId ?? 0;
-    const page = await this.context.broker.history(this.name, { after, limit: this.context.historySize });
-    for (const event of page.events) {
-      // The event that revealed the hole comes from the inbox, with its publish time.
-      if (event.id >= beforeId) break;
-      this.accept(event, undefined);
+    let after = this.newestId ?? 0;
+    for (;;) {
+      const page = await this.context.broker.history(this.name, { after, limit: this.context.historySize });
+      for (const event of page.events) {
+        // The event that revealed the hole comes from the inbox, with its publish time.
+        if (event.id >= beforeId) return;
+        this.accept(event, undefined);
+      }
+      // A page cut by HISTORY_PAGE_BYTES: read on, or the rest would become a false gap.
+      const last = page.events[page.events.length - 1];
+      if (!page.more || last === undefined) return;
+      after = last.id;
     }
   }
 

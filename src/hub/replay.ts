@@ -46,7 +46,8 @@ export async function replayThenLive(channel: HubChannel, stream: StreamChannel,
       if (!last) break;
       stream.writeItems(page.events.map((event) => ChannelFrame.event(channel.name, event)));
       context.metrics.eventsReplayed.inc(page.events.length);
-      if (page.events.length < REPLAY_PAGE_EVENTS) break;
+      // A page may end early, cut by HISTORY_PAGE_BYTES: `more`, not its length, says whether to read on.
+      if (!page.more) break;
       await client.drained();
       page = await read(last.id);
       // Trimmed while this stream read the previous pages: say so before going on.

@@ -64,7 +64,7 @@ function historyHandler(options: ChannelRoutesOptions): (ctx: Context) => Promis
     const page = await options.broker.history(channel, after === null ? { limit } : { after, limit });
     // The stored text of each event is already the item's JSON: no parse, no re-encode.
     ctx.type = 'application/json';
-    ctx.body = `{"events":[${page.events.map((event) => event.raw).join(',')}]}`;
+    ctx.body = `{"events":[${page.events.map((event) => event.raw).join(',')}],"more":${String(page.more)}}`;
   };
 }
 

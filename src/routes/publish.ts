@@ -30,7 +30,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export async function servePublish(req: IncomingMessage, res: ServerResponse, channelParam: string, options: PublishOptions): Promise<void> {
   try {
     const channel = assertChannel(channelParam);
-    await options.access.authorizePublish(new NodeHeaders(req, res), channel);
+    const idempotencyScope = await options.access.authorizePublish(new NodeHeaders(req, res), channel);
     const idempotencyKey = req.headers['idempotency-key'];
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !isValidIdempotencyKey(idempotencyKey))) {
       throw new AppError('invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters');
@@ -48,7 +48,7 @@ export async function servePublish(req: IncomingMessage, res: ServerResponse, ch
       sendJson(res, 202, `{"channel":"${channel}","event":${JSON.stringify(input.event)}}`);
       return;
     }
-    const result = await options.broker.publish({ channel, ...input, idempotencyKey, historySize: policy.historySize, historyTtlS: policy.historyTtlS });
+    const result = await options.broker.publish({ channel, ...input, idempotencyKey, idempotencyScope, historySize: policy.historySize, historyTtlS: policy.historyTtlS });
     options.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
     if (!result.duplicate) options.metrics.eventsPublished.inc();
     // The channel matched CHANNEL_PATTERN: nothing in it to escape.

@@ -5,12 +5,12 @@ import { memoryBrokers, redisBrokers } from './brokers';
 
 interface BrokerFactory {
   readonly name: string;
-  create(historySize: number): Promise<Brokers>;
+  create(historySize: number, historyPageBytes?: number): Promise<Brokers>;
 }
 
 const FACTORIES: BrokerFactory[] = [
-  { name: 'MemoryEventBroker', create: (historySize) => memoryBrokers({ historySize }) },
-  { name: 'RedisEventBroker', create: (historySize) => redisBrokers({ historySize }) },
+  { name: 'MemoryEventBroker', create: (historySize, historyPageBytes) => memoryBrokers({ historySize, historyPageBytes }) },
+  { name: 'RedisEventBroker', create: (historySize, historyPageBytes) => redisBrokers({ historySize, historyPageBytes }) },
 ];
 
 interface Delivery {
@@ -142,22 +142,45 @@ describe.each(FACTORIES)('the Broker contract: $name', (factory) => {
   });
 
   it('answers an empty page with null bounds for a channel that has no events', async () => {
-    expect(await broker.history('never-published', { limit: 10 })).toEqual({ events: [], firstId: null, lastId: null });
-    expect(await broker.history('never-published', { after: 5, limit: 10 })).toEqual({ events: [], firstId: null, lastId: null });
+    expect(await broker.history('never-published', { limit: 10 })).toEqual({ events: [], more: false, firstId: null, lastId: null });
+    expect(await broker.history('never-published', { after: 5, limit: 10 })).toEqual({ events: [], more: false, firstId: null, lastId: null });
   });
 
-  it('answers a repeated idempotency key with the first result and stores nothing', async () => {
+  it('answers a repeated idempotency key with the same event and data with the first result and stores nothing', async () => {
     await broker.subscribe('idem');
-    const first = await publish('idem', 'first', 'created', 'key-1');
-    const repeat = await publish('idem', 'second', 'other', 'key-1');
+    const first = await publish('idem', { a: 1, b: [2] }, 'created', 'key-1');
+    const repeat = await publish('idem', { a: 1, b: [2] }, 'created', 'key-1');
     const sentinel = await publish('idem', 'after');
     expect(first.duplicate).toBe(false);
     expect(repeat).toEqual({ id: first.id, channel: 'idem', event: 'created', duplicate: true });
     expect(sentinel.id).toBe(first.id + 1);
     const page = await broker.history('idem', { limit: 100 });
-    expect(page.events.map((event) => event.dataJson)).toEqual(['"first"', '"after"']);
+    expect(page.events.map((event) => event.dataJson)).toEqual(['{"a":1,"b":[2]}', '"after"']);
     await recorder.waitFor('idem', 2);
-    expect(recorder.on('idem').map((event) => event.dataJson)).toEqual(['"first"', '"after"']);
+    expect(recorder.on('idem').map((event) => event.dataJson)).toEqual(['{"a":1,"b":[2]}', '"after"']);
+  });
+
+  it('refuses a repeated idempotency key with another event name or other data, storing nothing', async () => {
+    const first = await publish('idem-x', { a: 1 }, 'created', 'key-1');
+    await expect(publish('idem-x', { a: 2 }, 'created', 'key-1')).rejects.toMatchObject({ code: 'idempotency_key_reused', status: 422 });
+    await expect(publish('idem-x', { a: 1 }, 'updated', 'key-1')).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+    // Key order is part of the data: compared as compact JSON, the order kept.
+    await expect(publish('idem-x', JSON.parse('{"b":0,"a":1}') as unknown, 'created', 'key-1')).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+    const page = await broker.history('idem-x', { limit: 100 });
+    expect(page.events.map((event) => event.id)).toEqual([first.id]);
+  });
+
+  it('scopes idempotency keys to their publisher: two publishers with one key each store their event', async () => {
+    const scoped = (scope: string | undefined, data: unknown) =>
+      broker.publish({ channel: 'idem-p', event: 'message', dataJson: JSON.stringify(data), idempotencyKey: 'k', ...(scope === undefined ? {} : { idempotencyScope: scope }) });
+    const alice = await scoped('sub:alice', 'from alice');
+    const bob = await scoped('sub:bob', 'from bob');
+    const shared = await scoped(undefined, 'from the shared scope');
+    expect([alice.duplicate, bob.duplicate, shared.duplicate]).toEqual([false, false, false]);
+    expect(await scoped('sub:alice', 'from alice')).toEqual({ ...alice, duplicate: true });
+    await expect(scoped('sub:bob', 'other')).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+    const page = await broker.history('idem-p', { limit: 100 });
+    expect(page.events.map((event) => event.dataJson)).toEqual(['"from alice"', '"from bob"', '"from the shared scope"']);
   });
 
   it('scopes idempotency keys to their channel', async () => {
@@ -233,6 +256,50 @@ describe.each(FACTORIES)('the Broker contract: $name', (factory) => {
     } finally {
       await bigStores.close();
     }
+  });
+
+  it('cuts a history slice before the event that would pass the page bytes, with at least one event and `more` per direction', async () => {
+    // Each stored entry is 1000 bytes, é counted as the 2 bytes it takes in UTF-8.
+    const paged = await factory.create(100, 3500);
+    try {
+      const seed = (await paged.events.publish({ channel: 'paged', event: 'message', dataJson: '""' })).id;
+      const emptyEntry = `{"id":"${seed}","event":"message","data":""}`;
+      const rest = 1000 - Buffer.byteLength(emptyEntry);
+      const padding = 'é'.repeat(Math.floor(rest / 2)) + 'a'.repeat(rest % 2);
+      const big: number[] = [];
+      for (let n = 0; n < 10; n++) big.push((await paged.events.publish({ channel: 'paged', event: 'message', dataJson: JSON.stringify(padding) })).id);
+      const first = await paged.events.history('paged', { after: seed, limit: 100 });
+      expect(first.events.map((event) => Buffer.byteLength(event.raw))).toEqual([1000, 1000, 1000]);
+      expect(first.events.map((event) => event.id)).toEqual(big.slice(0, 3));
+      expect(first.more).toBe(true);
+      const all = [...first.events];
+      for (let page = first; page.more; ) {
+        page = await paged.events.history('paged', { after: all[all.length - 1]!.id, limit: 100 });
+        expect(page.events.length).toBeGreaterThan(0);
+        all.push(...page.events);
+      }
+      expect(all.map((event) => event.id)).toEqual(big);
+
+      const newest = await paged.events.history('paged', { limit: 100 });
+      expect(newest.events.map((event) => event.id)).toEqual(big.slice(7));
+      expect(newest.more).toBe(true);
+      expect((await paged.events.history('paged', { after: big[8]!, limit: 100 })).more).toBe(false);
+
+      // One event larger than a page still comes, alone.
+      const huge = await paged.events.publish({ channel: 'paged', event: 'message', dataJson: JSON.stringify('x'.repeat(5000)) });
+      expect((await paged.events.history('paged', { after: big[9]!, limit: 100 })).events.map((event) => event.id)).toEqual([huge.id]);
+      expect((await paged.events.history('paged', { limit: 100 })).events.map((event) => event.id)).toEqual([huge.id]);
+    } finally {
+      await paged.close();
+    }
+  });
+
+  it('answers `more` false when a slice holds the whole retained range', async () => {
+    const ids = [(await publish('whole', 1)).id, (await publish('whole', 2)).id];
+    expect(await broker.history('whole', { limit: 10 })).toMatchObject({ more: false });
+    expect(await broker.history('whole', { after: 0, limit: 10 })).toMatchObject({ more: false });
+    expect(await broker.history('whole', { after: ids[0]!, limit: 10 })).toMatchObject({ more: false });
+    expect(await broker.history('whole', { after: 0, limit: 1 })).toMatchObject({ more: true });
   });
 
   it('keeps a publish request\'s own historySize instead of the broker\'s', async () => {

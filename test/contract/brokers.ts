@@ -7,11 +7,19 @@ export interface TestBrokerOptions {
   /** Processes given the same prefix act as one deployment. */
   readonly prefix?: string;
   readonly maxPresenceMembers?: number;
+  /** HISTORY_PAGE_BYTES; default the server's. */
+  readonly historyPageBytes?: number;
 }
 
 /** The in-process stores, as src/server.ts builds them without REDIS_URL. */
 export function memoryBrokers(options: TestBrokerOptions = {}): Promise<Brokers> {
-  return createBroker({ redis: undefined, historySize: options.historySize ?? 100, maxPresenceMembers: options.maxPresenceMembers, logger: pino({ level: 'silent' }) });
+  return createBroker({
+    redis: undefined,
+    historySize: options.historySize ?? 100,
+    historyPageBytes: options.historyPageBytes,
+    maxPresenceMembers: options.maxPresenceMembers,
+    logger: pino({ level: 'silent' }),
+  });
 }
 
 /** The Redis stores on the test Redis, as src/server.ts builds them, with a unique prefix unless given. */
@@ -19,6 +27,7 @@ export function redisBrokers(options: TestBrokerOptions = {}): Promise<Brokers> 
   return createBroker({
     redis: { url: testRedisUrl(), keyPrefix: options.prefix ?? uniquePrefix() },
     historySize: options.historySize ?? 100,
+    historyPageBytes: options.historyPageBytes,
     maxPresenceMembers: options.maxPresenceMembers,
     logger: pino({ level: 'silent' }),
   });

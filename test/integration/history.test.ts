@@ -45,12 +45,13 @@ describe.each(BROKERS)('history on the %s broker', (broker) => {
         { id: published[1], event: 'b', data: null },
         { id: published[2], event: 'message', data: 'three' },
       ],
+      more: false,
     });
   });
 
   it('answers an empty list for a channel that has no events', async () => {
     const response = await request(server.url).get('/channels/nothing-here/events').expect(200);
-    expect(response.body).toEqual({ events: [] });
+    expect(response.body).toEqual({ events: [], more: false });
   });
 
   it('returns the newest 100 events by default', async () => {
@@ -69,6 +70,16 @@ describe.each(BROKERS)('history on the %s broker', (broker) => {
     expect((await events(`/channels/many/events?after=${seeded[1000]}`)).map((item) => item.id)).toEqual(seeded.slice(1001));
     expect((await events(`/channels/many/events?after=${seeded[1004]}`))).toEqual([]);
     expect((await events(`/channels/many/events?after=${Number(seeded[1004]) + 100}`))).toEqual([]);
+  });
+
+  it('answers more: true when older events were left out (no after) or newer ones remain (after)', async () => {
+    const more = async (query: string): Promise<unknown> =>
+      ((await request(server.url).get(`/channels/many/events?${query}`).expect(200)).body as { more: unknown }).more;
+    expect(await more('limit=10')).toBe(true);
+    expect(await more('limit=1000')).toBe(false);
+    expect(await more(`after=${seeded[10]}&limit=3`)).toBe(true);
+    expect(await more(`after=${seeded[1000]}`)).toBe(false);
+    expect(await more(`after=${seeded[1004]}`)).toBe(false);
   });
 
   it('defaults limit to 100 with after too', async () => {

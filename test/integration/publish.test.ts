@@ -144,9 +144,12 @@ describe.each(BROKERS)('publishing on the %s broker', (broker) => {
     const client = await SseClient.open(`${server.url}/channels/idem/stream`);
     clients.push(client);
     const first = await request(server.url).post('/channels/idem/events').set('Idempotency-Key', 'order-17').send({ event: 'created', data: 1 }).expect(201);
-    const repeat = await request(server.url).post('/channels/idem/events').set('Idempotency-Key', 'order-17').send({ data: 'different' });
+    const repeat = await request(server.url).post('/channels/idem/events').set('Idempotency-Key', 'order-17').send({ event: 'created', data: 1 });
     expect(repeat.status).toBe(200);
     expect(repeat.body).toEqual(first.body);
+    // Other data under the same key is another publish, refused rather than silently dropped.
+    const reused = await request(server.url).post('/channels/idem/events').set('Idempotency-Key', 'order-17').send({ data: 'different' });
+    expect([reused.status, (reused.body as { error: { code: string } }).error.code]).toEqual([422, 'idempotency_key_reused']);
     const marker = await request(server.url).post('/channels/idem/events').send({ data: 'marker' }).expect(201);
     await client.waitFor((sse) => sse.messages.some((message) => message.id === (marker.body as { id: string }).id));
     expect(client.messages.map((message) => message.data)).toEqual(['1', '"marker"']);
@@ -197,7 +200,7 @@ describe('idempotency keys in Redis', () => {
     try {
       await redis.connect();
       await request(server.url).post('/channels/ttl/events').set('Idempotency-Key', 'remember-me').send({ data: 1 }).expect(201);
-      const keys = (await redis.keys(`${server.config.redisPrefix}*`)).filter((key) => key.includes('remember-me'));
+      const keys = (await redis.keys(`${server.config.redisPrefix}*`)).filter((key) => key.includes('{ttl}:idem:'));
       expect(keys).toHaveLength(1);
       const ttlMs = await redis.pttl(keys[0]!);
       expect(ttlMs).toBeGreaterThan(4.5 * 60 * 1000);

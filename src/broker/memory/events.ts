@@ -10,7 +10,8 @@ import type {
   PublishRequest,
   PublishResult,
 } from '../broker';
-import { IDEMPOTENCY_TTL_MS } from '../idempotency';
+import { DEFAULT_HISTORY_PAGE_BYTES, pageOf } from '../history-page';
+import { IDEMPOTENCY_TTL_MS, IdempotencyKeyReusedError, publishFingerprint, scopedKey } from '../idempotency';
 
 interface ChannelLog {
   nextId: number;
@@ -24,6 +25,8 @@ const MAX_SWEEP_INTERVAL_MS = 60_000;
 
 interface RememberedPublish {
   readonly result: PublishResult;
+  /** publishFingerprint of the first publish's event name and data. */
+  readonly fingerprint: string;
   readonly expiresAt: number;
 }
 
@@ -51,11 +54,13 @@ export class MemoryEventBroker extends EventEmitter implements EventBroker {
   /**
    * `historyTtlS`: a channel's history and counter are forgotten this long after its last
    * publish (0 = never). Expired channels are dropped when next touched and by a coarse sweep,
-   * so the per-event path holds no timer.
+   * so the per-event path holds no timer. `historyPageBytes`: most bytes of event JSON one
+   * history read returns (HISTORY_PAGE_BYTES).
    */
   constructor(
     private readonly historySize: number,
     historyTtlS = 0,
+    private readonly historyPageBytes = DEFAULT_HISTORY_PAGE_BYTES,
   ) {
     super();
     this.historyTtlMs = historyTtlS * 1000;
@@ -82,9 +87,15 @@ export class MemoryEventBroker extends EventEmitter implements EventBroker {
     const now = Date.now();
     this.forgetExpired(now);
     const rememberKey =
-      request.idempotencyKey === undefined ? undefined : `${request.channel}\n${request.idempotencyKey}`;
+      request.idempotencyKey === undefined
+        ? undefined
+        : `${request.channel}\n${scopedKey(request.idempotencyScope, request.idempotencyKey)}`;
+    const fingerprint = rememberKey === undefined ? '' : publishFingerprint(request.event, request.dataJson);
     const earlier = rememberKey === undefined ? undefined : this.remembered.get(rememberKey);
-    if (earlier) return Promise.resolve({ ...earlier.result, duplicate: true });
+    if (earlier) {
+      if (earlier.fingerprint !== fingerprint) return Promise.reject(new IdempotencyKeyReusedError());
+      return Promise.resolve({ ...earlier.result, duplicate: true });
+    }
 
     const log = this.logFor(request.channel, now);
     const ttlMs = request.historyTtlS === undefined ? this.historyTtlMs : request.historyTtlS * 1000;
@@ -95,7 +106,7 @@ export class MemoryEventBroker extends EventEmitter implements EventBroker {
     const historySize = request.historySize ?? this.historySize;
     if (log.events.length > historySize) log.events.splice(0, log.events.length - historySize);
     const result: PublishResult = { id, channel: request.channel, event: request.event, duplicate: false };
-    if (rememberKey !== undefined) this.remembered.set(rememberKey, { result, expiresAt: now + IDEMPOTENCY_TTL_MS });
+    if (rememberKey !== undefined) this.remembered.set(rememberKey, { result, fingerprint, expiresAt: now + IDEMPOTENCY_TTL_MS });
     if (this.subscribed.has(request.channel)) this.listener(request.channel, event, now);
     return Promise.resolve(result);
   }
@@ -109,16 +120,30 @@ export class MemoryEventBroker extends EventEmitter implements EventBroker {
     const events = this.liveLog(channel, Date.now())?.events ?? [];
     const first = events[0];
     const last = events[events.length - 1];
-    if (!first || !last) return Promise.resolve({ events: [], firstId: null, lastId: null });
+    if (!first || !last) return Promise.resolve(pageOf([], null, null, query));
     const start =
       query.after === undefined
         ? Math.max(0, events.length - query.limit)
         : Math.max(0, Math.min(events.length, query.after - first.id + 1));
-    return Promise.resolve({
-      events: events.slice(start, start + query.limit),
-      firstId: first.id,
-      lastId: last.id,
-    });
+    const end = Math.min(events.length, start + query.limit);
+    // As history.lua: cut by bytes, keeping the events nearest the start of the read.
+    let from = start;
+    let to = end;
+    let bytes = 0;
+    if (query.after === undefined) {
+      for (from = end; from > start; from--) {
+        const size = Buffer.byteLength((events[from - 1] as StoredEvent).raw);
+        if (from < end && bytes + size > this.historyPageBytes) break;
+        bytes += size;
+      }
+    } else {
+      for (to = start; to < end; to++) {
+        const size = Buffer.byteLength((events[to] as StoredEvent).raw);
+        if (to > start && bytes + size > this.historyPageBytes) break;
+        bytes += size;
+      }
+    }
+    return Promise.resolve(pageOf(events.slice(from, to), first.id, last.id, query));
   }
 
   subscribe(channel: string): Promise<void> {

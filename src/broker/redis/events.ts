@@ -12,7 +12,8 @@ import type {
   PublishRequest,
   PublishResult,
 } from '../broker';
-import { IDEMPOTENCY_TTL_MS } from '../idempotency';
+import { pageOf } from '../history-page';
+import { IDEMPOTENCY_TTL_MS, IdempotencyKeyReusedError, scopedKey } from '../idempotency';
 import type { RedisConnection } from './connection';
 import { BrokerHealth } from './health';
 import type { RedisKeys } from './keys';
@@ -29,6 +30,8 @@ export interface RedisEventBrokerOptions {
   readonly commands: CommandRunner;
   readonly keys: RedisKeys;
   readonly historySize: number;
+  /** Most bytes of event JSON one history read returns (at least one event); HISTORY_PAGE_BYTES. */
+  readonly historyPageBytes: number;
   /** A channel's keys are deleted this long after its last publish; 0 or absent = never. */
   readonly historyTtlS?: number;
   readonly description: string;
@@ -132,7 +135,8 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
 
   async publish(request: PublishRequest): Promise<PublishResult> {
     const { keys } = this.options;
-    const [stored, text] = (await this.options.commands.script('publish', keys.publishKeys(request.channel, request.idempotencyKey), [
+    const key = request.idempotencyKey === undefined ? undefined : scopedKey(request.idempotencyScope, request.idempotencyKey);
+    const [stored, text] = (await this.options.commands.script('publish', keys.publishKeys(request.channel, key), [
       request.event,
       request.dataJson,
       String(request.historySize ?? this.options.historySize),
@@ -144,6 +148,7 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
       keys.sharded ? '1' : '0',
     ])) as [number, string];
     if (stored === 1) return { id: Number(text), channel: request.channel, event: request.event, duplicate: false };
+    if (stored === 2) throw new IdempotencyKeyReusedError();
     const [id = '0', event = request.event] = text.split(' ');
     return { id: Number(id), channel: request.channel, event, duplicate: true };
   }
@@ -159,11 +164,11 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
     const reply = (await this.options.commands.script(
       'history',
       [this.options.keys.history(channel)],
-      [query.after === undefined ? '' : String(query.after), String(query.limit)],
+      [query.after === undefined ? '' : String(query.after), String(query.limit), String(this.options.historyPageBytes)],
     )) as [] | [string, string, string[]];
-    if (reply.length === 0) return { events: [], firstId: null, lastId: null };
+    if (reply.length === 0) return pageOf([], null, null, query);
     const [firstId, lastId, entries] = reply;
-    return { events: entries.map(parseStoredEvent), firstId: Number(firstId), lastId: Number(lastId) };
+    return pageOf(entries.map(parseStoredEvent), Number(firstId), Number(lastId), query);
   }
 
   async subscribe(channel: string): Promise<void> {

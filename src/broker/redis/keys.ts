@@ -5,10 +5,11 @@
  *
  *   <prefix>{<channel>}:id               id counter              (publish.lua)
  *   <prefix>{<channel>}:history          capped list of events   (publish.lua, history.lua)
- *   <prefix>{<channel>}:idem:<key>       a publish's idempotency record
+ *   <prefix>{<channel>}:idem:<hash>      a publish's idempotency record (hash of scope + key)
  *   <prefix>{<channel>}:presence         presence sorted set     (presence-*.lua)
  *   <prefix>{<channel>}:presence:data    presence hash
- *   <prefix>ticket:<ticket>              a stream ticket
+ *   <prefix>ticket:<ticket>              a stream ticket (its grants, never a token)
+ *   <prefix>ticket-rate:<hash>           tickets issued to one subject this minute
  *   <prefix>live:<channel>               classic pub/sub channel
  *   <prefix>{<channel>}:live             shard channel (Cluster)
  *   <prefix>live:#control / <prefix>{#control}:live     the control channel (server API orders)
@@ -34,6 +35,7 @@ const IDEMPOTENCY_SUFFIX = ':idem:';
 const PRESENCE_SUFFIX = ':presence';
 const PRESENCE_DATA_SUFFIX = ':presence:data';
 const TICKET_PREFIX = 'ticket:';
+const TICKET_RATE_PREFIX = 'ticket-rate:';
 const CLASSIC_LIVE_PREFIX = 'live:';
 const SHARD_LIVE_SUFFIX = ':live';
 
@@ -44,7 +46,10 @@ export class RedisKeys {
     readonly sharded: boolean,
   ) {}
 
-  /** Id counter, history list and idempotency record of a publish (KEYS of publish.lua). */
+  /**
+   * Id counter, history list and idempotency record of a publish (KEYS of publish.lua);
+   * `idempotencyKey` is the scoped key (idempotency.ts `scopedKey`).
+   */
   publishKeys(channel: string, idempotencyKey: string | undefined): string[] {
     const base = this.tagged(channel);
     return [`${base}${COUNTER_SUFFIX}`, this.history(channel), `${base}${IDEMPOTENCY_SUFFIX}${idempotencyKey ?? ''}`];
@@ -62,6 +67,11 @@ export class RedisKeys {
 
   ticket(ticket: string): string {
     return `${this.prefix}${TICKET_PREFIX}${ticket}`;
+  }
+
+  /** The counter of tickets issued to one subject (`subjectHash`: a hash, never a token). */
+  ticketRate(subjectHash: string): string {
+    return `${this.prefix}${TICKET_RATE_PREFIX}${subjectHash}`;
   }
 
   /** The pub/sub channel carrying a hub channel's events, joins and leaves. */

@@ -1,6 +1,7 @@
 -- The atomic publish: id, capped history, expiry and pub/sub in one step, so ids, history order
 -- and delivery order always agree (a separate INCR would let publishers interleave).
--- KEYS[1] id counter, KEYS[2] history list, KEYS[3] idempotency record
+-- KEYS[1] id counter, KEYS[2] history list, KEYS[3] idempotency record of the key in its
+-- publisher's scope: '<id> <sha1 of event LF data> <event>'
 -- ARGV[1] event name, ARGV[2] data JSON, ARGV[3] history size, ARGV[4] pub/sub channel,
 -- ARGV[5] idempotency TTL in ms, ARGV[6] '1' when an idempotency key was given,
 -- ARGV[7] the publisher's clock in ms (prefixed to the pub/sub message for latency metrics),
@@ -22,9 +23,18 @@ if sharded then
   end
 end
 
+local fingerprint
 if ARGV[6] == '1' then
+  fingerprint = redis.sha1hex(ARGV[1] .. '\n' .. ARGV[2])
   local earlier = redis.call('GET', KEYS[3])
-  if earlier then return {0, earlier} end
+  if earlier then
+    -- Compared here, in the same atomic step, so two racing publishes cannot both pass.
+    local earlierId, earlierPrint, earlierEvent = string.match(earlier, '^(%d+) (%x+) (.+)$')
+    -- A record of the previous format ('<id> <event>', at most 5 minutes old) counts as the same.
+    if earlierId == nil then return {0, earlier} end
+    if earlierPrint ~= fingerprint then return {2, ''} end
+    return {0, earlierId .. ' ' .. earlierEvent}
+  end
 end
 
 local id
@@ -59,6 +69,6 @@ else
   redis.call('PUBLISH', ARGV[4], ARGV[7] .. ' ' .. entry)
 end
 if ARGV[6] == '1' then
-  redis.call('SET', KEYS[3], idText .. ' ' .. ARGV[1], 'PX', ARGV[5])
+  redis.call('SET', KEYS[3], idText .. ' ' .. fingerprint .. ' ' .. ARGV[1], 'PX', ARGV[5])
 end
 return {1, idText}

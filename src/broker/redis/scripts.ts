@@ -21,6 +21,7 @@ export const SCRIPTS = {
   history: loadScript('history.lua'),
   presenceSync: loadScript('presence-sync.lua'),
   presenceRead: loadScript('presence-read.lua'),
+  ticketRate: loadScript('ticket-rate.lua'),
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

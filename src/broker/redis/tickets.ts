@@ -1,4 +1,4 @@
-import type { TicketStore } from '../ticket-store';
+import type { IssueCount, TicketStore } from '../ticket-store';
 import type { RedisKeys } from './keys';
 import type { CommandRunner } from './scripts';
 
@@ -15,5 +15,10 @@ export class RedisTicketStore implements TicketStore {
 
   readTicket(ticket: string): Promise<string | null> {
     return this.commands.run((redis) => redis.get(this.keys.ticket(ticket)));
+  }
+
+  async countIssue(subject: string, windowMs: number): Promise<IssueCount> {
+    const [count, retryAfterMs] = (await this.commands.script('ticketRate', [this.keys.ticketRate(subject)], [String(windowMs)])) as [number, number];
+    return { count, retryAfterMs };
   }
 }

@@ -229,6 +229,8 @@ export class Access {
       case 'ticket': {
         const grant = await this.tickets.redeem(credential.ticket);
         if (grant === null) throw unauthorized(ctx, 'the ticket is unknown or has expired', true);
+        // The ticket keeps its token's sub, iat and jti: a revocation of the token covers it too.
+        if (this.isRevoked(grant.token)) throw unauthorized(ctx, 'the token this ticket was made from has been revoked', true);
         return grant;
       }
     }

@@ -109,7 +109,7 @@ describe('what Redis holds for a ticket', () => {
     }
     for (const name of ticketKeys) {
       const stored = JSON.parse(values.get(name)!) as Record<string, unknown>;
-      expect(stored).toMatchObject({ sub: 'u-scan', subscribe: patterns, info: { name: 'Scanned' }, jti: 'jti-1', iat: expect.any(Number) as number });
+      expect(stored).toMatchObject({ sub: 'u-scan', subscribe: patterns, info: { name: 'Scanned' }, jti: 'jti-1', issuedAtMs: expect.any(Number) as number });
       expect(Buffer.byteLength(values.get(name)!)).toBeLessThan(token.length);
     }
     // The ticket ends with its token (exp in 90 s, before TICKET_TTL_S).

@@ -27,7 +27,7 @@ export function isValidChannel(channel: string): boolean {
 /** Throws 400 `invalid_channel` unless `channel` matches CHANNEL_PATTERN. */
 export function assertChannel(channel: string): string {
   if (!isValidChannel(channel)) {
-    throw new AppError(400, 'invalid_channel', `channel must match ${CHANNEL_PATTERN.source}`);
+    throw new AppError('invalid_channel', `channel must match ${CHANNEL_PATTERN.source}`);
   }
   return channel;
 }
@@ -45,7 +45,6 @@ export function parseResumePoint(value: string | undefined | null): number | nul
   if (value === undefined || value === null || value === '') return null;
   if (!RESUME_POINT_PATTERN.test(value)) {
     throw new AppError(
-      400,
       'invalid_last_event_id',
       'Last-Event-ID must be a decimal integer >= 0 of at most 16 digits',
     );

@@ -155,14 +155,14 @@ export class Access {
     if (credential.carrier === 'header' && this.isAdminToken(credential.token)) return ANONYMOUS;
     // A publisher's client may send PUBLISH_TOKEN on every request: valid, but it grants no reading.
     if (credential.carrier === 'header' && this.isPublishToken(credential.token)) {
-      if (privateChannel !== undefined) throw new AppError(403, 'forbidden', `PUBLISH_TOKEN does not grant reading channel "${privateChannel}"`);
+      if (privateChannel !== undefined) throw new AppError('forbidden', `PUBLISH_TOKEN does not grant reading channel "${privateChannel}"`);
       return ANONYMOUS;
     }
     if (this.verifier === undefined) throw unauthorized(ctx, 'access tokens and tickets are not accepted: no JWT key is configured', true);
     const { token, expiresAtMs } = await this.resolve(ctx, this.verifier, credential);
     for (const channel of channels) {
       if (!this.isPublic(channel) && !token.subscribe.matches(channel, token.sub)) {
-        throw new AppError(403, 'forbidden', `the access token does not grant reading channel "${channel}"`);
+        throw new AppError('forbidden', `the access token does not grant reading channel "${channel}"`);
       }
     }
     return { expiresAtMs, sub: token.sub, info: token.info, issuedAtMs: token.issuedAtMs, jti: token.jti };
@@ -175,12 +175,12 @@ export class Access {
     const verdict = await hook.authorize((name) => ctx.get(name), channels);
     if (verdict.kind === 'refused') {
       if (verdict.status === 401) throw unauthorized(ctx, 'the application did not authorize this read', false);
-      throw new AppError(403, 'forbidden', `the application does not grant reading channel "${channels[0] ?? ''}"`);
+      throw new AppError('forbidden', `the application does not grant reading channel "${channels[0] ?? ''}"`);
     }
     const { grant } = verdict;
     if (grant.expiresAtMs !== null && grant.expiresAtMs <= Date.now()) throw unauthorized(ctx, "the application's authorization has expired", false);
     for (const channel of channels) {
-      if (!grant.subscribe.matches(channel, grant.sub)) throw new AppError(403, 'forbidden', `the application does not grant reading channel "${channel}"`);
+      if (!grant.subscribe.matches(channel, grant.sub)) throw new AppError('forbidden', `the application does not grant reading channel "${channel}"`);
     }
     return { expiresAtMs: grant.expiresAtMs, sub: grant.sub, info: grant.info, issuedAtMs: null, jti: null };
   }
@@ -200,7 +200,7 @@ export class Access {
     if (this.verifier === undefined) throw unauthorized(ctx, 'the bearer token is not PUBLISH_TOKEN', true);
     const token = await this.verify(ctx, this.verifier, bearer);
     if (!token.publish.matches(channel, token.sub)) {
-      throw new AppError(403, 'forbidden', `the access token does not grant publishing to channel "${channel}"`);
+      throw new AppError('forbidden', `the access token does not grant publishing to channel "${channel}"`);
     }
     return token.sub === null ? SHARED_PUBLISHER : subjectPublisher(token.sub);
   }
@@ -211,7 +211,7 @@ export class Access {
    * TooManyTicketsError past TICKETS_PER_MINUTE for the token's subject.
    */
   async issueTicket(ctx: HeaderAccess): Promise<{ ticket: string; expiresAtMs: number }> {
-    if (this.verifier === undefined) throw new AppError(404, 'not_found', 'tickets need JWT_SECRET or JWT_PUBLIC_KEY to be configured');
+    if (this.verifier === undefined) throw new AppError('not_found', 'tickets need JWT_SECRET or JWT_PUBLIC_KEY to be configured');
     const bearer = requireBearer(ctx, 'a ticket needs Authorization: Bearer <access token>');
     const token = await this.verify(ctx, this.verifier, bearer);
     return this.tickets.issue(token, bearer);
@@ -274,7 +274,7 @@ function requireBearer(ctx: HeaderAccess, missingMessage: string): string {
 /** 401 with the challenge RFC 6750 asks for; `invalidToken` when a credential was given. */
 function unauthorized(ctx: HeaderAccess, message: string, invalidToken: boolean): AppError {
   ctx.set('WWW-Authenticate', invalidToken ? 'Bearer error="invalid_token"' : 'Bearer');
-  return new AppError(401, 'unauthorized', message);
+  return new AppError('unauthorized', message);
 }
 
 function digest(value: string): Buffer {

@@ -11,7 +11,7 @@ import { AppError } from '../errors';
  */
 export function assertSameSiteRead(ctx: Context, corsOrigins: ReadonlySet<string>): void {
   if (isSameSiteRead(ctx, corsOrigins)) return;
-  throw new AppError(403, 'cross_site', 'a cookie-authorized read from another site is refused (its origin is not in CORS_ORIGINS)');
+  throw new AppError('cross_site', 'a cookie-authorized read from another site is refused (its origin is not in CORS_ORIGINS)');
 }
 
 /** True when the request has no `Origin`, its own origin, or one listed in CORS_ORIGINS. */

@@ -47,13 +47,13 @@ function historyHandler(options: ChannelRoutesOptions): (ctx: Context) => Promis
     const afterText = singleQueryValue(ctx, 'after', 'invalid_query');
     const limit = limitText === undefined ? DEFAULT_HISTORY_LIMIT : Number(limitText);
     if (limitText !== undefined && (!/^[0-9]{1,4}$/.test(limitText) || limit < 1 || limit > MAX_HISTORY_LIMIT)) {
-      throw new AppError(400, 'invalid_query', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);
+      throw new AppError('invalid_query', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);
     }
     let after: number | null;
     try {
       after = parseResumePoint(afterText);
     } catch {
-      throw new AppError(400, 'invalid_query', 'after must be a decimal integer >= 0 of at most 16 digits');
+      throw new AppError('invalid_query', 'after must be a decimal integer >= 0 of at most 16 digits');
     }
     // An ephemeral channel keeps nothing: no broker call (its publishes are never stored).
     if (options.namespaces.policy(channel).ephemeral) {

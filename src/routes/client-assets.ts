@@ -31,7 +31,7 @@ export function clientAssetRoutes(router: Router, distDir = CLIENT_DIST_DIR): vo
   router.get('/client/:file', (ctx) => {
     const content = modules.get(ctx.params.file ?? '');
     if (content === undefined) {
-      throw new AppError(404, 'not_found', modules.size === 0 ? 'the client is not built: run npm run build' : 'no such client module');
+      throw new AppError('not_found', modules.size === 0 ? 'the client is not built: run npm run build' : 'no such client module');
     }
     ctx.set('Cache-Control', 'no-cache');
     ctx.set('X-Content-Type-Options', 'nosniff');

@@ -36,7 +36,7 @@ export function doctorPageRoutes(router: Router, viewsDir: string, modulesDir = 
     const content = files.get(name);
     if (content === undefined) {
       const built = BUILT_MODULES.includes(name);
-      throw new AppError(404, 'not_found', built ? 'the doctor page is not built: run npm run build' : 'no such file of the doctor page');
+      throw new AppError('not_found', built ? 'the doctor page is not built: run npm run build' : 'no such file of the doctor page');
     }
     ctx.set(PAGE_HEADERS);
     ctx.type = name.endsWith('.html') ? 'text/html; charset=utf-8' : name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';

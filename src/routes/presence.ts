@@ -22,7 +22,7 @@ export function presenceRoutes(router: Router, options: PresenceRoutesOptions): 
     const channel = assertChannel(ctx.params.channel ?? '');
     await options.authorizeRead(ctx, [channel]);
     if (!options.presence.isTracked(channel)) {
-      throw new AppError(404, 'presence_disabled', `presence is not tracked on "${channel}" (see PRESENCE_CHANNELS)`);
+      throw new AppError('presence_disabled', `presence is not tracked on "${channel}" (see PRESENCE_CHANNELS)`);
     }
     const snapshot = await options.broker.readPresence(channel);
     const members = [...snapshot.members]

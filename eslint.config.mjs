@@ -36,7 +36,7 @@ export default tseslint.config(
     languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
   },
   {
-    files: ['bench/**/*.js', 'scripts/**/*.js', '*.js', '*.cjs'],
+    files: ['bench/**/*.js', 'scripts/**/*.js', 'bin/**/*.js', '*.js', '*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
   },
   {

@@ -64,7 +64,7 @@ export function wireApp(
     logger,
     broadcast: (channel, frame) => hub.broadcast(channel, frame),
   });
-  const admin = createAdmin({ ...config, hub, brokers, metrics, logger, clock: options.statsClock });
+  const admin = createAdmin({ ...config, hub, brokers, metrics, logger, clock: options.statsClock, configFingerprint: namespaces.fingerprint ?? '' });
   // Revocation is checked where a token is verified: at connect time, never per event.
   const access = new Access({
     ...config,

@@ -17,6 +17,7 @@ import type { RedisConnection } from './connection';
 import { BrokerHealth } from './health';
 import type { RedisKeys } from './keys';
 import { PingWatchdog } from './ping-watchdog';
+import { ReadGate } from './read-gate';
 import type { PubSub } from './pubsub';
 import { ClassicPubSub } from './pubsub-classic';
 import { ShardedPubSub } from './pubsub-sharded';
@@ -54,6 +55,8 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
   private readonly historyTtlMs: string;
   private listener: EventListener = () => undefined;
   private ephemeralListener: EphemeralListener = () => undefined;
+  /** Newest-id reads (a channel's first stream): batched while the previous batch is in flight. */
+  private readonly newestReads = new ReadGate();
 
   constructor(private readonly options: RedisEventBrokerOptions) {
     super();
@@ -155,7 +158,12 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
     await this.options.commands.run((connection) => connection.call(keys.sharded ? 'SPUBLISH' : 'PUBLISH', keys.live(channel), message));
   }
 
-  async history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+  history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+    if (query.after === undefined && query.limit === 1) return this.newestReads.run(() => this.readHistory(channel, query));
+    return this.readHistory(channel, query);
+  }
+
+  private async readHistory(channel: string, query: HistoryQuery): Promise<HistoryPage> {
     const reply = (await this.options.commands.script(
       'history',
       [this.options.keys.history(channel)],

@@ -202,13 +202,17 @@ export class Hub {
     return channel;
   }
 
-  private deliver(dirty: ReadonlySet<HubChannel>, nowMs: number): void {
+  /** Writes each channel's batch; returns the most items one channel had. */
+  private deliver(dirty: ReadonlySet<HubChannel>, nowMs: number): number {
+    let most = 0;
     for (const channel of dirty) {
       const batch = channel.takeBatch();
+      most = Math.max(most, batch.items.length);
       const writes = fanOut(channel, batch, nowMs);
       this.options.metrics.eventsDelivered.inc(writes * batch.items.length);
       for (const publishedAtMs of batch.publishedAtMs) this.options.metrics.deliveryLatency.observe((nowMs - publishedAtMs) / 1000);
     }
+    return most;
   }
 
   private dropSlow(client: HubClient): void {

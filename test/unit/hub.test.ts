@@ -101,12 +101,13 @@ describe('Hub', () => {
     hub.close();
   });
 
-  it('when a flush took long, waits about as long for the next one, and the events of the wait share one write', async () => {
+  /** A hub (fake clock, flush waits up to 1 s) with one stream whose every write takes 20 ms of the clock. */
+  async function slowStreamHub(): Promise<{ hub: Hub; broker: MemoryEventBroker; writes: string[] }> {
     // Fake time: the hub's clock (Date, performance, timers); turns and ticks stay real.
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const { hub, broker } = setup({ maxFlushWaitMs: 1000 });
     const writes: string[] = [];
-    // A stream whose every write takes 20 ms of the clock, as a flush to many streams does.
+    // As a flush to many streams takes.
     const slow = new Writable({
       write(chunk: Buffer, _encoding, done) {
         jest.advanceTimersByTime(20);
@@ -118,13 +119,18 @@ describe('Hub', () => {
     stream.pipe(slow);
     await hub.connect({ channels: [{ name: 'c', resumePoint: null }], framing: 'single', stream, abortConnection: () => undefined });
     await nextTurn();
-    await publish(broker, 'c', 1);
-    // Its flush (20 ms) is done once this turn and the next tick are.
+    return { hub, broker, writes };
+  }
+
+  it('when events come faster than flushes, waits about as long as the last flush took, and the events of the wait share one write', async () => {
+    const { hub, broker, writes } = await slowStreamHub();
+    // Two events in one turn: one flush (20 ms) carries both, so events outpace flushes.
+    await Promise.all([publish(broker, 'c', 1), publish(broker, 'c', 2)]);
     await nextTurn();
     await nextTurn();
     const before = writes.length;
     // A turn apart: without the wait each would be flushed (and written) on its own.
-    for (const n of [2, 3, 4]) {
+    for (const n of [3, 4, 5]) {
       await publish(broker, 'c', n);
       await nextTurn();
     }
@@ -132,8 +138,22 @@ describe('Hub', () => {
     jest.advanceTimersByTime(20);
     await nextTurn();
     const after = writes.slice(before).join('');
-    expect([...after.matchAll(/^data: (\d)$/gm)].map((match) => match[1])).toEqual(['2', '3', '4']);
+    expect([...after.matchAll(/^data: (\d)$/gm)].map((match) => match[1])).toEqual(['3', '4', '5']);
     expect(writes.length - before).toBe(1);
+    hub.close();
+  });
+
+  it('after a slow flush of a lone event, writes the next event on the next turn without waiting', async () => {
+    const { hub, broker, writes } = await slowStreamHub();
+    await publish(broker, 'c', 1);
+    await nextTurn();
+    await nextTurn();
+    const before = writes.length;
+    await publish(broker, 'c', 2);
+    await nextTurn();
+    await nextTurn();
+    // No clock advance: a wait (a timer) would still hold it.
+    expect(writes.slice(before).join('')).toMatch(/^data: 2$/m);
     hub.close();
   });
 

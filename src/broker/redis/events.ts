@@ -18,6 +18,7 @@ import type { RedisConnection } from './connection';
 import { BrokerHealth } from './health';
 import type { RedisKeys } from './keys';
 import { PingWatchdog } from './ping-watchdog';
+import { ReadGate } from './read-gate';
 import type { PubSub } from './pubsub';
 import { ClassicPubSub } from './pubsub-classic';
 import { ShardedPubSub } from './pubsub-sharded';
@@ -55,13 +56,20 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
   private readonly pubsub: PubSub;
   private readonly watchdog: PingWatchdog;
   private readonly historyTtlMs: string;
+  /** Publish arguments that are the same for every call, as text once (not per publish). */
+  private readonly historySizeText: string;
+  private readonly shardedFlag: string;
   private listener: EventListener = () => undefined;
   private ephemeralListener: EphemeralListener = () => undefined;
+  /** Newest-id reads (a channel's first stream): batched while the previous batch is in flight. */
+  private readonly newestReads = new ReadGate();
 
   constructor(private readonly options: RedisEventBrokerOptions) {
     super();
     this.description = options.description;
     this.historyTtlMs = String((options.historyTtlS ?? 0) * 1000);
+    this.historySizeText = String(options.historySize);
+    this.shardedFlag = options.keys.sharded ? '1' : '0';
     const { command, subscriber, keys, logger } = options;
     this.health = new BrokerHealth(this, {
       commandReady: () => command.status === 'ready',
@@ -139,13 +147,13 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
     const [stored, text] = (await this.options.commands.script('publish', keys.publishKeys(request.channel, key), [
       request.event,
       request.dataJson,
-      String(request.historySize ?? this.options.historySize),
+      request.historySize === undefined ? this.historySizeText : String(request.historySize),
       keys.live(request.channel),
-      String(IDEMPOTENCY_TTL_MS),
+      IDEMPOTENCY_TTL_TEXT,
       request.idempotencyKey === undefined ? '0' : '1',
       String(Date.now()),
       request.historyTtlS === undefined ? this.historyTtlMs : String(request.historyTtlS * 1000),
-      keys.sharded ? '1' : '0',
+      this.shardedFlag,
     ])) as [number, string];
     if (stored === 1) return { id: Number(text), channel: request.channel, event: request.event, duplicate: false };
     if (stored === 2) throw new IdempotencyKeyReusedError();
@@ -160,7 +168,12 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
     await this.options.commands.run((connection) => connection.call(keys.sharded ? 'SPUBLISH' : 'PUBLISH', keys.live(channel), message));
   }
 
-  async history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+  history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+    if (query.after === undefined && query.limit === 1) return this.newestReads.run(() => this.readHistory(channel, query));
+    return this.readHistory(channel, query);
+  }
+
+  private async readHistory(channel: string, query: HistoryQuery): Promise<HistoryPage> {
     const reply = (await this.options.commands.script(
       'history',
       [this.options.keys.history(channel)],
@@ -217,6 +230,8 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
     this.listener(channel, parseStoredEvent(message.slice(space + 1)), Number(message.slice(0, space)));
   }
 }
+
+const IDEMPOTENCY_TTL_TEXT = String(IDEMPOTENCY_TTL_MS);
 
 // A stored event's message starts with a digit and a presence signal with `join ` / `leave `.
 const EPHEMERAL_MARK = '~';

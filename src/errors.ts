@@ -1,11 +1,4 @@
-import { ERROR_STATUS, statusOf, type ErrorCode } from './error-codes';
-
-/**
- * The arguments of the first AppError form, `(status, code, message)`, kept so code written
- * before the registry compiles; the status must be the registry's for that code (checked by
- * the type) and is taken from the registry. New code passes `(code, message)`.
- */
-type StatusFirstArgs = { [C in ErrorCode]: [status: (typeof ERROR_STATUS)[C], code: C, message: string] }[ErrorCode];
+import { statusOf, type ErrorCode } from './error-codes';
 
 /**
  * An error the client caused or may act on, built from a registry code (src/error-codes.ts),
@@ -18,8 +11,7 @@ export class AppError extends Error {
   /** Written as the error object's `details` when set (400 `invalid_data`: what the schema refused). */
   details: readonly ErrorDetail[] | undefined;
 
-  constructor(...args: [code: ErrorCode, message: string] | StatusFirstArgs) {
-    const [code, message] = args.length === 2 ? args : [args[1], args[2]];
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'AppError';
     this.code = code;

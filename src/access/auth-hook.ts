@@ -7,7 +7,7 @@ import { HookCache } from './hook-cache';
 /** The hook could not decide (failed, malformed, slow, unreachable): 503, or a stream's busy answer. */
 export class AuthUnavailableError extends AppError {
   constructor() {
-    super(503, 'auth_unavailable', 'the authorization service is unavailable; retry later');
+    super('auth_unavailable', 'the authorization service is unavailable; retry later');
     this.name = 'AuthUnavailableError';
   }
 }

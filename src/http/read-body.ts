@@ -185,5 +185,5 @@ function discardRest(req: IncomingMessage, res: ServerResponse, deadline: number
 }
 
 function payloadTooLarge(limitBytes: number): AppError {
-  return new AppError('payload_too_large', `the body is larger than MAX_EVENT_BYTES (${limitBytes} bytes)`);
+  return new AppError('payload_too_large', `the body is larger than ${limitBytes} bytes (MAX_EVENT_BYTES, or the channel's namespace maxEventBytes)`);
 }

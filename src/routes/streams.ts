@@ -29,7 +29,7 @@ function requestedCursor(ctx: Context): Cursor | null {
   try {
     return parseCursor(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
   } catch (error) {
-    if (error instanceof InvalidCursorError) throw new AppError(400, 'invalid_last_event_id', error.message);
+    if (error instanceof InvalidCursorError) throw new AppError('invalid_last_event_id', error.message);
     throw error;
   }
 }
@@ -37,10 +37,10 @@ function requestedCursor(ctx: Context): Cursor | null {
 function requestedChannels(ctx: Context, maxChannels: number): string[] {
   const given = ctx.query.channel;
   const names = [...new Set(given === undefined ? [] : Array.isArray(given) ? given : [given])];
-  if (names.length === 0) throw new AppError(400, 'invalid_channel', 'name at least one channel: /streams?channel=a&channel=b');
+  if (names.length === 0) throw new AppError('invalid_channel', 'name at least one channel: /streams?channel=a&channel=b');
   for (const name of names) assertChannel(name);
   if (names.length > maxChannels) {
-    throw new AppError(400, 'too_many_channels', `a stream may follow at most ${maxChannels} channels (MAX_STREAM_CHANNELS)`);
+    throw new AppError('too_many_channels', `a stream may follow at most ${maxChannels} channels (MAX_STREAM_CHANNELS)`);
   }
   return names;
 }

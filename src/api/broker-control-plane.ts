@@ -10,6 +10,7 @@ import type { StatsSampler } from '../stats/stats-sampler';
 import type { ChannelsReport, ControlPlane, DisconnectOrder, RevokeOrder, StatsReport } from './control-plane';
 import { disconnectFrame } from './disconnect-frame';
 import { RevocationSet } from './revocation-set';
+import { retryWhileBrokerUnavailable } from './start-retry';
 
 export interface BrokerControlPlaneOptions {
   readonly hub: Hub;
@@ -52,8 +53,8 @@ export class BrokerControlPlane implements ControlPlane {
    */
   async start(): Promise<void> {
     const { control, events, sampler } = this.options;
-    await control.listen((message) => this.carryOut(message));
-    await this.loadRevocations();
+    await retryWhileBrokerUnavailable(() => control.listen((message) => this.carryOut(message)));
+    await retryWhileBrokerUnavailable(() => this.loadRevocations());
     events.on('resubscribed', () => {
       this.loadRevocations().catch((error: unknown) => this.options.logger.warn({ err: error }, 'revocations could not be reloaded'));
     });

@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { SseClient } from '../helpers/sse-client';
-import { startTestServer, testRedisUrl, type TestServer } from '../helpers/test-server';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 import { eventually } from '../helpers/eventually';
 
 /** Kills only the subscriber connections; the command connection goes on publishing. */
@@ -23,11 +24,20 @@ function nextResubscribe(server: TestServer): Promise<void> {
 }
 
 describe('catching up after the subscriber connection dropped', () => {
+  // A Redis of its own: CLIENT KILL TYPE pubsub would drop the subscriber connection of every
+  // test server sharing a Redis (each subscribes to the server API's control channel).
+  let ownRedis: RedisServer;
   let server: TestServer;
   let admin: Redis;
+  beforeAll(async () => {
+    ownRedis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await ownRedis.stop();
+  });
   beforeEach(async () => {
-    server = await startTestServer('redis');
-    admin = new Redis(testRedisUrl());
+    server = await startTestServer('redis', { REDIS_URL: ownRedis.url });
+    admin = new Redis(ownRedis.url);
   });
   afterEach(async () => {
     admin.disconnect();

@@ -3,21 +3,27 @@ import request from 'supertest';
 import { publishWithLostMessage as publishLost } from '../helpers/lost-publish';
 import { publishId } from '../helpers/publish';
 import { SseClient } from '../helpers/sse-client';
-import { startTestServer, testRedisUrl, type TestServer } from '../helpers/test-server';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 
 describe('holes in live delivery', () => {
+  // A Redis of its own: CLIENT KILL TYPE pubsub below would drop the subscriber connection of
+  // every test server sharing a Redis (each subscribes to the server API's control channel).
+  let ownRedis: RedisServer;
   let server: TestServer;
   let redis: Redis;
   const clients: SseClient[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer('redis');
-    redis = new Redis(testRedisUrl());
+    ownRedis = await startRedisServer();
+    server = await startTestServer('redis', { REDIS_URL: ownRedis.url });
+    redis = new Redis(ownRedis.url);
   });
   afterAll(async () => {
     for (const client of clients) client.close();
     redis.disconnect();
     await server.close();
+    await ownRedis.stop();
   });
 
   function publishWithLostMessage(channel: string, data: unknown): Promise<string> {

@@ -42,6 +42,9 @@ type BroadcastResult = { channel: string; id: string | null } | { channel: strin
  * errors.
  */
 export function apiRoutes(router: Router, options: ApiRoutesOptions): void {
+  // Without ADMIN_TOKEN the routes do not exist at all: a 404 for every method, with no `Allow`
+  // header or 405 that would tell what is there.
+  if (options.adminToken === undefined) return;
   const { controlPlane, statsStream } = options;
   const now = options.now ?? Date.now;
   const admin = requireAdmin(options.adminToken);
@@ -58,8 +61,11 @@ export function apiRoutes(router: Router, options: ApiRoutesOptions): void {
     }
     const body = await jsonBody(ctx);
     const order = parseBroadcast(body.value, body.text);
+    // A channel's maxEventBytes bounds the event, as the body of a publish to it would be, not
+    // this body with its list of up to 1,000 channels.
+    const eventBytes = Buffer.byteLength(`{"event":${JSON.stringify(order.input.event)},"data":${order.input.dataJson}}`);
     const publish = (channel: string): Promise<BroadcastResult> =>
-      publishOne(controlPlane, options.namespaces, channel, { input: order.input, body: body.value, bytes: Buffer.byteLength(body.text) }, idempotencyKey, options.logger);
+      publishOne(controlPlane, options.namespaces, channel, { input: order.input, body: body.value, bytes: eventBytes }, idempotencyKey, options.logger);
     const results = await Promise.all(order.channels.map(publish));
     ctx.status = 201;
     ctx.body = { results };

@@ -46,6 +46,8 @@ function uplotFiles(): Map<string, Buffer> {
  * comes from `/api/*` with the token the operator types in.
  */
 export function adminPageRoutes(router: Router, options: AdminPageOptions): void {
+  // Without ADMIN_TOKEN the dashboard does not exist: 404 for every method (no 405, no `Allow`).
+  if (options.adminToken === undefined) return;
   const dir = join(options.viewsDir, 'admin');
   const assets = new Map<string, Buffer>();
   if (options.adminToken !== undefined && existsSync(dir)) {

@@ -41,6 +41,17 @@ describe('the server API without ADMIN_TOKEN', () => {
     expect(response.status).toBe(404);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
+
+  it.each([
+    ['GET', '/api/broadcast'],
+    ['OPTIONS', '/api/stats'],
+    ['POST', '/admin'],
+    ['OPTIONS', '/admin'],
+  ])('answers %s %s with 404 too: no 405 or Allow header that would tell the routes exist', async (method, path) => {
+    const response = await fetch(`${server.url}${path}`, { method });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('allow')).toBeNull();
+  });
 });
 
 describe('the server API with ADMIN_TOKEN (in-process broker)', () => {
@@ -257,5 +268,15 @@ describe('POST /api/broadcast under CHANNELS_CONFIG (in-process broker)', () => 
     expect(results[1]).toEqual({ channel: 'eph.a', id: null });
     expect(results[2]?.error?.code).toBe('payload_too_large');
     expect(results[3]?.id).toMatch(/^\d+$/);
+  });
+
+  it("bounds each event by its channel's maxEventBytes, not the whole body with its list of channels", async () => {
+    // 30 channel names take far more than small.*'s 100 bytes; the event itself is small.
+    const channels = Array.from({ length: 30 }, (_, n) => `small.channel-number-${n}`);
+    const response = await api(server, 'POST', '/api/broadcast', { channels, event: 'tick', data: { p: 1 } });
+    expect(response.status).toBe(201);
+    const { results } = (await response.json()) as { results: Array<{ channel: string; id?: string | null; error?: unknown }> };
+    expect(results.filter((result) => result.error !== undefined)).toEqual([]);
+    expect(results).toHaveLength(30);
   });
 });

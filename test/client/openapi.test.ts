@@ -20,7 +20,8 @@ const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 
 /** The app wired as server.ts wires it (the router is not reachable from a started server). */
 function buildApp(): { app: ReturnType<typeof createApp>; presence: PresenceTracker } {
-  const config = testConfig('memory');
+  // With ADMIN_TOKEN: without it the server API and the dashboard have no routes at all.
+  const config = testConfig('memory', { ADMIN_TOKEN: 'openapi-admin-token-0123' });
   const { app, presence } = wireApp(config, createMemoryBrokers(config), new Metrics(), pino({ level: 'silent' }));
   return { app, presence };
 }

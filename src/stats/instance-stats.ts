@@ -26,16 +26,10 @@ export interface InstanceStats {
 }
 
 /** The sums over instances (`eventLoopLagMs` is the worst one, a sum of delays means nothing). */
-export interface StatsTotals {
-  readonly instances: number;
-  readonly connections: number;
-  readonly channels: number;
-  readonly publishedPerSecond: number;
-  readonly deliveredPerSecond: number;
-  readonly droppedSlow: number;
-  readonly gapsRepaired: number;
-  readonly eventLoopLagMs: number;
-}
+export type StatsTotals = { readonly instances: number } & Pick<
+  InstanceStats,
+  'connections' | 'channels' | 'publishedPerSecond' | 'deliveredPerSecond' | 'droppedSlow' | 'gapsRepaired' | 'eventLoopLagMs'
+>;
 
 /** Adds up instances' figures. */
 export function sumStats(instances: readonly InstanceStats[]): StatsTotals {

@@ -57,7 +57,7 @@ const channels = new Map();
 
 function keysOf(channel) {
   const base = `${prefix}{${channel}}`;
-  return { counter: `${base}:id`, history: `${base}:history`, idempotency: `${base}:idem:` };
+  return { counter: `${base}:id`, history: `${base}:history` };
 }
 
 function frameOf(stored) {
@@ -198,12 +198,12 @@ function publish(req, res, name) {
     }
     const event = typeof body.event === 'string' ? body.event : 'message';
     const keys = keysOf(name);
-    const args = [event, JSON.stringify(body.data), String(historySize), livePrefix + name, '300000', '0', String(Date.now()), String(604_800_000), '0'];
+    const args = [event, JSON.stringify(body.data), String(historySize), livePrefix + name, String(Date.now()), String(604_800_000), '0'];
     command
-      .evalsha(PUBLISH_SHA, 3, keys.counter, keys.history, keys.idempotency, ...args)
+      .evalsha(PUBLISH_SHA, 2, keys.counter, keys.history, ...args)
       .catch((error) => {
         if (String(error.message).startsWith('NOSCRIPT')) {
-          return command.eval(PUBLISH_LUA, 3, keys.counter, keys.history, keys.idempotency, ...args);
+          return command.eval(PUBLISH_LUA, 2, keys.counter, keys.history, ...args);
         }
         throw error;
       })

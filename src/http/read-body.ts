@@ -107,8 +107,9 @@ async function readRaw(req: IncomingMessage, res: ServerResponse, limitBytes: nu
     throw payloadTooLarge(limitBytes);
   }
   // The whole body is buffered already (the common case: it came with the headers): take it
-  // as it is, without a read's listeners, promise and timer.
-  if (req.complete && req.readableFlowing === null) {
+  // as it is, without a read's listeners, promise and timer. Node marks the request complete
+  // only a turn later, so a buffered Content-Length's worth of bytes counts as whole too.
+  if (req.readableFlowing === null && (req.complete || (declared !== undefined && req.readableLength === declared && req.headers['transfer-encoding'] === undefined))) {
     if (req.readableLength > limitBytes) throw payloadTooLarge(limitBytes);
     return (req.read() as Buffer | null) ?? Buffer.alloc(0);
   }

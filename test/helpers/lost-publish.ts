@@ -13,17 +13,16 @@ export async function publishWithLostMessage(redis: Redis, redisPrefix: string, 
   const base = `${redisPrefix}{${channel}}`;
   const [, id] = (await redis.eval(
     publishScript,
-    3,
+    2,
     `${base}:id`,
     `${base}:history`,
-    `${base}:idem:`,
     'message',
     JSON.stringify(data),
     '1000',
     `${redisPrefix}nobody-listens`,
-    '300000',
-    '0',
     String(Date.now()),
+    '0',
+    '0',
   )) as [number, string];
   return id;
 }

@@ -100,6 +100,30 @@ describe('history expiry in Redis', () => {
     await pollUntil(async () => (await redis.exists(`${prefix}{ttl}:id`, `${prefix}{ttl}:history`)) === 0, 'both keys to expire', 5000, 50);
   });
 
+  it('renews the TTL once it has run down by 1 % of itself, and shortens at once a longer TTL of an earlier setting', async () => {
+    const server = await start({ HISTORY_TTL_S: '100' });
+    const prefix = server.config.redisPrefix;
+    const keys = [`${prefix}{renew}:id`, `${prefix}{renew}:history`];
+    const ttls = (): Promise<number[]> => Promise.all(keys.map((key) => redis.pttl(key)));
+    await publish(server, 'renew', 1);
+    // As if 0.5 s had passed: less than 1 % of 100 s, so the next publish leaves the TTL alone.
+    await Promise.all(keys.map((key) => redis.pexpire(key, 99_500)));
+    await publish(server, 'renew', 2);
+    for (const ttl of await ttls()) expect(ttl).toBeLessThanOrEqual(99_500);
+    // As if 2 s had passed: past 1 %, so the publish renews both keys to the full 100 s.
+    await Promise.all(keys.map((key) => redis.pexpire(key, 98_000)));
+    await publish(server, 'renew', 3);
+    for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(99_000);
+
+    const shorter = await start({ HISTORY_TTL_S: '2', REDIS_PREFIX: prefix });
+    await publish(shorter, 'renew', 4);
+    for (const ttl of await ttls()) {
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(2000);
+    }
+    expect(await historyIds(shorter, 'renew')).toHaveLength(4);
+  });
+
   it('keeps the keys forever with HISTORY_TTL_S=0, also keys a previous setting made expire', async () => {
     const expiring = await start({ HISTORY_TTL_S: '60' });
     const prefix = expiring.config.redisPrefix;

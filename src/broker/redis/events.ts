@@ -144,17 +144,17 @@ export class RedisEventBroker extends EventEmitter implements EventBroker {
   async publish(request: PublishRequest): Promise<PublishResult> {
     const { keys } = this.options;
     const key = request.idempotencyKey === undefined ? undefined : scopedKey(request.idempotencyScope, request.idempotencyKey);
-    const [stored, text] = (await this.options.commands.script('publish', keys.publishKeys(request.channel, key), [
+    const args = [
       request.event,
       request.dataJson,
       request.historySize === undefined ? this.historySizeText : String(request.historySize),
       keys.live(request.channel),
-      IDEMPOTENCY_TTL_TEXT,
-      request.idempotencyKey === undefined ? '0' : '1',
       String(Date.now()),
       request.historyTtlS === undefined ? this.historyTtlMs : String(request.historyTtlS * 1000),
       this.shardedFlag,
-    ])) as [number, string];
+    ];
+    if (key !== undefined) args.push(IDEMPOTENCY_TTL_TEXT);
+    const [stored, text] = (await this.options.commands.script('publish', keys.publishKeys(request.channel, key), args)) as [number, string];
     if (stored === 1) return { id: Number(text), channel: request.channel, event: request.event, duplicate: false };
     if (stored === 2) throw new IdempotencyKeyReusedError();
     const [id = '0', event = request.event] = text.split(' ');

@@ -47,12 +47,14 @@ export class RedisKeys {
   ) {}
 
   /**
-   * Id counter, history list and idempotency record of a publish (KEYS of publish.lua);
-   * `idempotencyKey` is the scoped key (idempotency.ts `scopedKey`).
+   * Id counter and history list of a publish, and its idempotency record when it has a key
+   * (KEYS of publish.lua); `idempotencyKey` is the scoped key (idempotency.ts `scopedKey`).
    */
   publishKeys(channel: string, idempotencyKey: string | undefined): string[] {
     const base = this.tagged(channel);
-    return [`${base}${COUNTER_SUFFIX}`, this.history(channel), `${base}${IDEMPOTENCY_SUFFIX}${idempotencyKey ?? ''}`];
+    const keys = [`${base}${COUNTER_SUFFIX}`, `${base}${HISTORY_SUFFIX}`];
+    if (idempotencyKey !== undefined) keys.push(`${base}${IDEMPOTENCY_SUFFIX}${idempotencyKey}`);
+    return keys;
   }
 
   history(channel: string): string {

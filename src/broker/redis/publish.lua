@@ -1,15 +1,15 @@
 -- The atomic publish: id, capped history, expiry and pub/sub in one step, so ids, history order
 -- and delivery order always agree (a separate INCR would let publishers interleave).
--- KEYS[1] id counter, KEYS[2] history list, KEYS[3] idempotency record of the key in its
--- publisher's scope: '<id> <sha1 of event LF data> <event>'
+-- KEYS[1] id counter, KEYS[2] history list, and only with an idempotency key: KEYS[3] its record
+-- in the publisher's scope: '<id> <sha1 of event LF data> <event>'
 -- ARGV[1] event name, ARGV[2] data JSON, ARGV[3] history size, ARGV[4] pub/sub channel,
--- ARGV[5] idempotency TTL in ms, ARGV[6] '1' when an idempotency key was given,
--- ARGV[7] the publisher's clock in ms (prefixed to the pub/sub message for latency metrics),
--- ARGV[8] history TTL in ms ('0' or absent = never expire),
--- ARGV[9] '1' on a Redis Cluster: SPUBLISH to a shard channel carrying the keys' hash tag
--- (absent = classic PUBLISH). Absent arguments keep older callers (bench/baseline.js) working.
-local historyTtl = ARGV[8] or '0'
-local sharded = ARGV[9] == '1'
+-- ARGV[5] the publisher's clock in ms (prefixed to the pub/sub message for latency metrics),
+-- ARGV[6] history TTL in ms ('0' = never expire), ARGV[7] '1' on a Redis Cluster: SPUBLISH to a
+-- shard channel carrying the keys' hash tag ('0' = classic PUBLISH),
+-- ARGV[8] the idempotency record's TTL in ms (with KEYS[3] only).
+-- Every redis.call costs Redis about a microsecond: a publish makes five in the common case
+-- (PTTL, INCR, RPUSH, LTRIM, PUBLISH) and leaves out what changes nothing.
+local sharded = ARGV[7] == '1'
 if sharded then
   -- A shard channel in another slot than the keys would publish where nobody listens. Redis
   -- rejects such an SPUBLISH only when it runs, after the writes below (a script is not rolled
@@ -23,8 +23,9 @@ if sharded then
   end
 end
 
+local idempotent = KEYS[3] ~= nil
 local fingerprint
-if ARGV[6] == '1' then
+if idempotent then
   fingerprint = redis.sha1hex(ARGV[1] .. '\n' .. ARGV[2])
   local earlier = redis.call('GET', KEYS[3])
   if earlier then
@@ -37,8 +38,10 @@ if ARGV[6] == '1' then
   end
 end
 
+-- The history's remaining lifetime: -2 it does not exist, -1 it never expires, else ms.
+local remaining = redis.call('PTTL', KEYS[2])
 local id
-if redis.call('EXISTS', KEYS[2]) == 1 then
+if remaining ~= -2 then
   id = redis.call('INCR', KEYS[1])
 else
   -- History starts (first publish, expired, or Redis lost it): start at the time in microseconds
@@ -52,23 +55,32 @@ end
 
 local idText = string.format('%.0f', id)
 local entry = '{"id":"' .. idText .. '","event":"' .. ARGV[1] .. '","data":' .. ARGV[2] .. '}'
-redis.call('RPUSH', KEYS[2], entry)
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
--- Each publish renews the channel's lifetime. Counter and history expire together, so a later
--- publish restarts the channel at the time in microseconds (above).
-if historyTtl == '0' then
-  redis.call('PERSIST', KEYS[1])
-  redis.call('PERSIST', KEYS[2])
-else
-  redis.call('PEXPIRE', KEYS[1], historyTtl)
-  redis.call('PEXPIRE', KEYS[2], historyTtl)
+local cap = tonumber(ARGV[3])
+if redis.call('RPUSH', KEYS[2], entry) > cap then
+  redis.call('LTRIM', KEYS[2], -cap, -1)
+end
+-- Counter and history expire together, HISTORY_TTL after the channel's last publish, so a later
+-- publish restarts the channel at the time in microseconds (above). The TTL is renewed once it
+-- has run down by 1 % of itself (at most a minute), not on every publish: the keys then go at
+-- most that much before the full TTL, at two calls a minute instead of two per publish. (A
+-- remaining lifetime longer than the TTL, from a longer setting, is shortened at once.)
+local ttl = tonumber(ARGV[6])
+if ttl == 0 then
+  -- Keys a previous setting made expire are kept from now on.
+  if remaining >= 0 then
+    redis.call('PERSIST', KEYS[1])
+    redis.call('PERSIST', KEYS[2])
+  end
+elseif remaining < 0 or math.abs(ttl - remaining) > math.min(ttl / 100, 60000) then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
 end
 if sharded then
-  redis.call('SPUBLISH', ARGV[4], ARGV[7] .. ' ' .. entry)
+  redis.call('SPUBLISH', ARGV[4], ARGV[5] .. ' ' .. entry)
 else
-  redis.call('PUBLISH', ARGV[4], ARGV[7] .. ' ' .. entry)
+  redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. entry)
 end
-if ARGV[6] == '1' then
-  redis.call('SET', KEYS[3], idText .. ' ' .. fingerprint .. ' ' .. ARGV[1], 'PX', ARGV[5])
+if idempotent then
+  redis.call('SET', KEYS[3], idText .. ' ' .. fingerprint .. ' ' .. ARGV[1], 'PX', ARGV[8])
 end
 return {1, idText}

@@ -33,6 +33,7 @@ const KINDS = process.env.BENCH_KINDS ? process.env.BENCH_KINDS.split(',') : ['f
 
 const FULL = {
   idle: { clients: 5000, settleMs: 2000 },
+  connect: { counts: [1000, 10000], concurrency: 200, rate: 20, loadMs: 2000, settleMs: 500 },
   fanout: { counts: [100, 1000, 5000], rates: [100, 1000], warmupMs: 1000, measureMs: 4000 },
   saturation: { clients: 1000, rate: 0, publishers: 16, warmupMs: 1000, measureMs: 4000 },
   publish: { warmupMs: 1000, measureMs: 3000, publishers: 16 },
@@ -43,6 +44,7 @@ const FULL = {
 };
 const TINY = {
   idle: { clients: 50, settleMs: 300 },
+  connect: { counts: [100], concurrency: 50, rate: 20, loadMs: 300, settleMs: 100 },
   fanout: { counts: [50], rates: [100], warmupMs: 200, measureMs: 800 },
   saturation: { clients: 50, rate: 0, publishers: 4, warmupMs: 200, measureMs: 800 },
   publish: { warmupMs: 200, measureMs: 600, publishers: 4 },
@@ -62,6 +64,13 @@ const log = (line) => process.stdout.write(`${stamp()} ${line}\n`);
 /** The steps, in order; each runs on baseline and hub in every round. */
 function plan() {
   const steps = [{ key: 'idle', title: `idle: ${SIZES.idle.clients} open streams`, run: (ctx, t) => scenarios.idle(ctx, t, SIZES.idle) }];
+  for (const clients of SIZES.connect.counts) {
+    steps.push({
+      key: `connect-${clients}`,
+      title: `opening streams: ${clients} on one channel, ${SIZES.connect.concurrency} at a time`,
+      run: (ctx, t) => scenarios.connect(ctx, t, { ...SIZES.connect, clients }),
+    });
+  }
   for (const rate of SIZES.fanout.rates) {
     for (const clients of SIZES.fanout.counts) {
       steps.push({
@@ -109,6 +118,7 @@ function summarize(result) {
   if (m.requestsPerSecond !== undefined) parts.push(`${Math.round(m.requestsPerSecond)} req/s`);
   if (result.skipped) return `skipped: ${result.skipped}`;
   if (m.rssPerConnKiB !== undefined) parts.push(`${m.rssPerConnKiB.toFixed(1)} KiB/conn`);
+  if (m.rssPerConnLoadKiB !== undefined) parts.push(`${m.rssPerConnLoadKiB.toFixed(1)} KiB/conn under load`);
   if (m.connectMs !== undefined && m.catchUpMs === undefined) parts.push(`connected in ${Math.round(m.connectMs)} ms`);
   if (m.catchUpMs !== undefined) parts.push(`caught up in ${Math.round(m.catchUpMs)} ms`);
   if (m.p99 !== undefined && m.p99 !== null) parts.push(`p99 ${m.p99.toFixed(2)} ms`);

@@ -1,11 +1,13 @@
 /*
- * The Koa application: every route but one path. Requests reach it through the one request
- * listener (src/request-listener.ts), which first gives each request body its deadline
- * (BODY_TIMEOUT_MS). A publish (`POST /channels/:channel/events` with the path exactly as the
- * router writes it) without an Origin listed in CORS_ORIGINS never reaches Koa: the listener
- * serves it with servePublish (src/routes/publish.ts) on Node's request and response, so the
- * middleware below (request log, error boundary, CORS, session) does not run for it; servePublish
- * answers its own errors in the same JSON shape and the listener logs it like requestLog does.
+ * The Koa application: every route, but most requests of two paths never reach it. Requests
+ * arrive through the one request listener (src/request-listener.ts), which first gives each
+ * request body its deadline (BODY_TIMEOUT_MS). A publish (`POST /channels/:channel/events`) and a
+ * channel's stream (`GET /channels/:channel/stream`, not the chat channel), with the path exactly
+ * as the router writes it and without an Origin listed in CORS_ORIGINS, are served by the
+ * listener on Node's request and response (servePublish in src/routes/publish.ts,
+ * serveChannelStream in src/routes/channel-stream.ts), so the middleware below (request log,
+ * error boundary, CORS, session) does not run for them; they answer their own errors in the same
+ * JSON shape, and the listener logs them like requestLog does. Their routes below serve the rest.
  */
 import cors from '@koa/cors';
 import Router from '@koa/router';
@@ -32,6 +34,7 @@ import { presenceRoutes } from './routes/presence';
 import type { PresenceTracker } from './presence/tracker';
 import { streamsRoute } from './routes/streams';
 import { ticketRoutes } from './routes/tickets';
+import { koaReadRequest } from './access/read-request';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -109,7 +112,7 @@ export function createApp(deps: AppDependencies): Koa {
     access,
     logger,
   });
-  presenceRoutes(router, { broker: deps.presence.store, presence: deps.presence, authorizeRead: (ctx, channels) => access.authorizeRead(ctx, channels) });
+  presenceRoutes(router, { broker: deps.presence.store, presence: deps.presence, authorizeRead: (ctx, channels) => access.authorizeRead(koaReadRequest(ctx), channels) });
   streamsRoute(router, {
     hub,
     metrics,

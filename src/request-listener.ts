@@ -2,9 +2,11 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import type Koa from 'koa';
 import { setBodyDeadline } from './http/read-body';
 import { isRequestLogged, logWhenClosed } from './middleware/request-log';
+import { serveChannelStream, type ChannelStreamOptions } from './routes/channel-stream';
+import { CHAT_CHANNEL } from './routes/chat';
 import { servePublish, type PublishOptions } from './routes/publish';
 
-export interface RequestListenerOptions extends PublishOptions {
+export interface RequestListenerOptions extends PublishOptions, ChannelStreamOptions {
   readonly corsOrigins: readonly string[];
   /** BODY_TIMEOUT_MS: every request body must have arrived this long after dispatch. */
   readonly bodyTimeoutMs: number;
@@ -12,16 +14,20 @@ export interface RequestListenerOptions extends PublishOptions {
 
 /** `/channels/<channel>/events`, exactly as the router's route writes it (then it agrees). */
 const PUBLISH_PATH = /^\/channels\/([^/?#]+)\/events(?:\?|$)/;
+/** `/channels/<channel>/stream`, likewise. */
+const STREAM_PATH = /^\/channels\/([^/?#]+)\/stream(?:\?|$)/;
 
 /**
  * The server's one request listener: every request passes here first. It gives the request's
  * body its deadline (BODY_TIMEOUT_MS, 408 `request_timeout`) before any route can read it, so
- * every body has one whichever path serves it. A publish is served by servePublish straight from Node's
- * request: through Koa it cost twice the CPU of a bare Node server's publish (a context and its
- * request and response wrappers, five middleware frames, the router's matching pass), which
- * capped publishes per second at half of one. Everything else goes to Koa, and so does a
- * publish that needs Koa's handling: a CORS request (an Origin of CORS_ORIGINS), or a path
- * the router would match only after normalising it (case, a trailing slash).
+ * every body has one whichever path serves it. The two requests that come by the thousand are
+ * served straight from Node's request: a publish by servePublish (through Koa it cost twice the
+ * CPU of a bare Node server's publish: a context and its request and response wrappers, five
+ * middleware frames, the router's matching pass) and a channel's stream by serveChannelStream
+ * (the same cost made opening streams twice as slow as a bare server's). Everything else goes to
+ * Koa, and so does one of those two that needs Koa's handling: a CORS request (an Origin of
+ * CORS_ORIGINS), the chat channel's stream (its presence reads the chat session), or a path the
+ * router would match only after normalising it (case, a trailing slash).
  */
 export function createRequestListener(app: Koa, options: RequestListenerOptions): RequestListener {
   const koa = app.callback();
@@ -30,27 +36,31 @@ export function createRequestListener(app: Koa, options: RequestListenerOptions)
   const bodyTimeoutMs = options.bodyTimeoutMs;
   return (req, res) => {
     setBodyDeadline(req, res, bodyTimeoutMs);
-    const channel = req.method === 'POST' ? publishChannel(req) : undefined;
     const origin = req.headers.origin;
-    if (channel === undefined || (origin !== undefined && corsOrigins.has(origin))) {
+    const direct = origin === undefined || !corsOrigins.has(origin);
+    const publishing = direct && req.method === 'POST' ? channelOf(req, PUBLISH_PATH) : undefined;
+    const streaming = direct && req.method === 'GET' && publishing === undefined ? channelOf(req, STREAM_PATH) : undefined;
+    if (publishing === undefined && (streaming === undefined || streaming === CHAT_CHANNEL)) {
       void koa(req, res);
       return;
     }
     // What Koa's CORS step adds to every response for an origin it does not allow.
     res.setHeader('Vary', 'Origin');
+    const method = req.method as string;
     const path = (req.url as string).split('?', 1)[0] as string;
-    if (isRequestLogged(logger, path)) logWhenClosed(logger, 'POST', path, res);
-    servePublish(req, res, channel, options).catch((error: unknown) => {
-      // servePublish answers its own errors; this is a bug in that answer: never a crash.
-      logger.error({ err: error }, 'publish failed while answering');
+    if (isRequestLogged(logger, path)) logWhenClosed(logger, method, path, res);
+    const serving = publishing !== undefined ? servePublish(req, res, publishing, options) : serveChannelStream(req, res, streaming as string, options);
+    serving.catch((error: unknown) => {
+      // Both answer their own errors; this is a bug in that answer: never a crash.
+      logger.error({ err: error }, `${method} failed while answering`);
       res.destroy();
     });
   };
 }
 
-/** The channel of a publish request's path (decoded like the router's params), or undefined. */
-function publishChannel(req: IncomingMessage): string | undefined {
-  const match = PUBLISH_PATH.exec(req.url ?? '');
+/** The channel of the request's path if it matches `path` (decoded like the router's params), or undefined. */
+function channelOf(req: IncomingMessage, path: RegExp): string | undefined {
+  const match = path.exec(req.url ?? '');
   if (match === null) return undefined;
   try {
     return decodeURIComponent(match[1] as string);

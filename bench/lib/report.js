@@ -51,6 +51,15 @@ function rowsFor(key, fanout) {
       rss,
     ];
   }
+  if (key.startsWith('connect-')) {
+    return [
+      ['all streams connected (ms)', 'connectMs', 0, undefined, { max: 1.5 }],
+      ['server CPU while connecting (ms)', 'connectCpuMs', 0],
+      ['RSS per stream, connected (KiB)', 'rssPerConnKiB', 1],
+      ['RSS per stream, under load (KiB)', 'rssPerConnLoadKiB', 1, undefined, { max: key === 'connect-1000' ? 1.3 : 1.2 }],
+      rss,
+    ];
+  }
   if (key === 'storm') {
     return [['time until all caught up (ms)', 'catchUpMs', 0], ['all connected (ms)', 'connectMs', 0], cpu, rss];
   }
@@ -85,6 +94,7 @@ function rowsFor(key, fanout) {
     latency[2],
     [...cpu, cpuTarget],
     [...cpuWithRedis, undefined, floorCpu],
+    ['RSS per stream, under load (KiB)', 'rssPerConnLoadKiB', 1, undefined, clients >= 5000 && rate === 100 ? { max: 1.2 } : undefined],
     rss,
   ];
 }

@@ -131,9 +131,37 @@ async function idle(ctx, target, { clients, settleMs }) {
   };
 }
 
+/**
+ * Opening streams (issue #24): `clients` streams connect to one channel at once (`concurrency`
+ * in flight): the time until every one has its response head, RSS per stream once connected,
+ * then RSS per stream while `rate` events/s are delivered to all of them for `loadMs`.
+ */
+async function connect(ctx, target, { clients, concurrency, rate, loadMs, settleMs }) {
+  const channel = 'connect';
+  await sleep(settleMs);
+  const before = usage(target.pid);
+  const connected = await ctx.subs.call('connect', { url: target.url, channel, count: clients, concurrency });
+  const afterConnect = usage(target.pid);
+  const published = await ctx.pubs.call('publish', { url: target.url, channel, rate, durationMs: loadMs, concurrency: 4 });
+  const underLoad = usage(target.pid);
+  const { waited, verdict } = await settleAndVerify(ctx, published.minId, published.maxId, 30_000);
+  await ctx.subs.call('close');
+  return {
+    metrics: {
+      connectMs: connected.connectMs,
+      connectCpuMs: (afterConnect.cpuSeconds - before.cpuSeconds) * 1000,
+      rssPerConnKiB: (afterConnect.rssBytes - before.rssBytes) / clients / 1024,
+      rssPerConnLoadKiB: (underLoad.rssBytes - before.rssBytes) / clients / 1024,
+      rssMb: underLoad.rssBytes / MiB,
+    },
+    correctness: correctnessOf(verdict, [published], waited.behind ? { problem: `${waited.behind} streams never got the last id` } : {}),
+  };
+}
+
 /** Fan-out at a fixed publish rate (rate 0 = saturation: publish as fast as the server answers). */
 async function fanout(ctx, target, { clients, rate, warmupMs, measureMs, publishers = 8, drainMs = 30_000 }) {
   const channel = 'fanout';
+  const rssBefore = usage(target.pid).rssBytes;
   await ctx.subs.call('connect', { url: target.url, channel, count: clients, concurrency: 200 });
   await sleep(200);
   const publishing = ctx.pubs.call('publish', {
@@ -162,6 +190,7 @@ async function fanout(ctx, target, { clients, rate, warmupMs, measureMs, publish
       max: window.latency.max,
       ...cpuPerMillion(start, end, window.received),
       rssMb: end.rssBytes / MiB,
+      rssPerConnLoadKiB: (end.rssBytes - rssBefore) / clients / 1024,
       clientCpuShare: window.clientCpuSeconds / (window.elapsedMs / 1000),
       drainMs: waited.waitedMs,
     },
@@ -333,4 +362,4 @@ async function many(ctx, target, { streams, rate, warmupMs, measureMs, settleMs,
   };
 }
 
-module.exports = { idle, fanout, publishPath, storm, multi, many };
+module.exports = { idle, connect, fanout, publishPath, storm, multi, many };

@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { ADMIN_PUBLISHER, SHARED_PUBLISHER, subjectPublisher } from '../broker/idempotency';
 import type { TicketStore } from '../broker/ticket-store';
@@ -9,18 +8,12 @@ import { AuthHook } from './auth-hook';
 import { bearerCredential, cookieCredential, readCredential, type Credential } from './credentials';
 import type { JwtKey } from './jwt-key';
 import { assertSameSiteRead, isSameSiteRead } from './origin';
+import type { HeaderAccess, ReadRequest } from './read-request';
 import type { PatternList } from './patterns';
 import { Tickets } from './tickets';
 import { InvalidTokenError, TokenVerifier, type AccessToken } from './tokens';
 
-/**
- * The request headers a bearer check reads and the challenge it sets: a Koa context, or the
- * Node request and response of a publish served without Koa (routes/publish.ts).
- */
-export interface HeaderAccess {
-  get(field: string): string;
-  set(field: string, value: string): void;
-}
+export type { HeaderAccess, ReadRequest } from './read-request';
 
 /** Who opened a read: the credential's expiry, subject and presence info (all null without one). */
 export interface ReadGrant {
@@ -124,9 +117,9 @@ export class Access {
    * Rejects with AppError 401 / 403, BrokerUnavailableError when a ticket cannot be looked up,
    * or AuthUnavailableError when the hook cannot decide.
    */
-  async authorizeRead(ctx: Context, channels: readonly string[]): Promise<ReadGrant> {
+  async authorizeRead(request: ReadRequest, channels: readonly string[]): Promise<ReadGrant> {
     if (this.verifier === undefined && this.hook === undefined) return ANONYMOUS;
-    return this.authorizeWith(ctx, readCredential(ctx), channels);
+    return this.authorizeWith(request, readCredential(request), channels);
   }
 
   /**
@@ -134,23 +127,23 @@ export class Access {
    * credential must still be valid, and its `sub` names the author); otherwise a header or cookie
    * token, or the hook's answer, that may read `chat`. Tickets do not count (they live in URLs).
    */
-  async authorizeChatPost(ctx: Context, chat: string): Promise<ReadGrant> {
+  async authorizeChatPost(request: ReadRequest, chat: string): Promise<ReadGrant> {
     if (this.verifier === undefined && this.hook === undefined) return ANONYMOUS;
-    return this.authorizeWith(ctx, bearerCredential(ctx) ?? cookieCredential(ctx), [chat]);
+    return this.authorizeWith(request, bearerCredential(request) ?? cookieCredential(request), [chat]);
   }
 
-  private async authorizeWith(ctx: Context, credential: Credential | null, channels: readonly string[]): Promise<ReadGrant> {
+  private async authorizeWith(request: ReadRequest, credential: Credential | null, channels: readonly string[]): Promise<ReadGrant> {
     const privateChannel = channels.find((channel) => !this.isPublic(channel));
     if (credential === null) {
       if (privateChannel === undefined) return ANONYMOUS;
-      if (this.hook === undefined) throw unauthorized(ctx, `channel "${privateChannel}" is private: it needs an access token`, false);
-      return this.askHook(ctx, this.hook, channels.filter((channel) => !this.isPublic(channel)));
+      if (this.hook === undefined) throw unauthorized(request, `channel "${privateChannel}" is private: it needs an access token`, false);
+      return this.askHook(request, this.hook, channels.filter((channel) => !this.isPublic(channel)));
     }
-    if (credential.carrier === 'cookie' && !isSameSiteRead(ctx, this.corsOrigins)) {
+    if (credential.carrier === 'cookie' && !isSameSiteRead(request, this.corsOrigins)) {
       // Another site's page may read public channels like anyone (no cookie needed, none used:
       // it must not make its visitor appear in presence); a private one it may not read at all.
       if (privateChannel === undefined) return ANONYMOUS;
-      assertSameSiteRead(ctx, this.corsOrigins);
+      assertSameSiteRead(request, this.corsOrigins);
     }
     if (credential.carrier === 'header' && this.isAdminToken(credential.token)) return ANONYMOUS;
     // A publisher's client may send PUBLISH_TOKEN on every request: valid, but it grants no reading.
@@ -158,8 +151,8 @@ export class Access {
       if (privateChannel !== undefined) throw new AppError('forbidden', `PUBLISH_TOKEN does not grant reading channel "${privateChannel}"`);
       return ANONYMOUS;
     }
-    if (this.verifier === undefined) throw unauthorized(ctx, 'access tokens and tickets are not accepted: no JWT key is configured', true);
-    const { token, expiresAtMs } = await this.resolve(ctx, this.verifier, credential);
+    if (this.verifier === undefined) throw unauthorized(request, 'access tokens and tickets are not accepted: no JWT key is configured', true);
+    const { token, expiresAtMs } = await this.resolve(request, this.verifier, credential);
     for (const channel of channels) {
       if (!this.isPublic(channel) && !token.subscribe.matches(channel, token.sub)) {
         throw new AppError('forbidden', `the access token does not grant reading channel "${channel}"`);
@@ -169,16 +162,16 @@ export class Access {
   }
 
   /** The hook's answer for the private `channels` of a read that carries no credential. */
-  private async askHook(ctx: Context, hook: AuthHook, channels: readonly string[]): Promise<ReadGrant> {
+  private async askHook(request: ReadRequest, hook: AuthHook, channels: readonly string[]): Promise<ReadGrant> {
     // The hook is a cookie flow, with the cookie flow's risk: judged before it is called.
-    assertSameSiteRead(ctx, this.corsOrigins);
-    const verdict = await hook.authorize((name) => ctx.get(name), channels);
+    assertSameSiteRead(request, this.corsOrigins);
+    const verdict = await hook.authorize((name) => request.get(name), channels);
     if (verdict.kind === 'refused') {
-      if (verdict.status === 401) throw unauthorized(ctx, 'the application did not authorize this read', false);
+      if (verdict.status === 401) throw unauthorized(request, 'the application did not authorize this read', false);
       throw new AppError('forbidden', `the application does not grant reading channel "${channels[0] ?? ''}"`);
     }
     const { grant } = verdict;
-    if (grant.expiresAtMs !== null && grant.expiresAtMs <= Date.now()) throw unauthorized(ctx, "the application's authorization has expired", false);
+    if (grant.expiresAtMs !== null && grant.expiresAtMs <= Date.now()) throw unauthorized(request, "the application's authorization has expired", false);
     for (const channel of channels) {
       if (!grant.subscribe.matches(channel, grant.sub)) throw new AppError('forbidden', `the application does not grant reading channel "${channel}"`);
     }
@@ -192,13 +185,13 @@ export class Access {
    * Resolves with the publisher's idempotency scope (broker/idempotency.ts): the token's `sub`,
    * else the shared scope.
    */
-  async authorizePublish(ctx: HeaderAccess, channel: string): Promise<string> {
+  async authorizePublish(request: HeaderAccess, channel: string): Promise<string> {
     if (this.publishTokenDigest === undefined && this.verifier === undefined) return SHARED_PUBLISHER;
-    const bearer = requireBearer(ctx, `publishing needs Authorization: Bearer <${this.publishCredentialName()}>`);
+    const bearer = requireBearer(request, `publishing needs Authorization: Bearer <${this.publishCredentialName()}>`);
     if (this.isPublishToken(bearer)) return SHARED_PUBLISHER;
     if (this.isAdminToken(bearer)) return ADMIN_PUBLISHER;
-    if (this.verifier === undefined) throw unauthorized(ctx, 'the bearer token is not PUBLISH_TOKEN', true);
-    const token = await this.verify(ctx, this.verifier, bearer);
+    if (this.verifier === undefined) throw unauthorized(request, 'the bearer token is not PUBLISH_TOKEN', true);
+    const token = await this.verify(request, this.verifier, bearer);
     if (!token.publish.matches(channel, token.sub)) {
       throw new AppError('forbidden', `the access token does not grant publishing to channel "${channel}"`);
     }
@@ -210,41 +203,41 @@ export class Access {
    * 404 `not_found` without a configured key; 401 without a valid token; 429
    * TooManyTicketsError past TICKETS_PER_MINUTE for the token's subject.
    */
-  async issueTicket(ctx: HeaderAccess): Promise<{ ticket: string; expiresAtMs: number }> {
+  async issueTicket(request: HeaderAccess): Promise<{ ticket: string; expiresAtMs: number }> {
     if (this.verifier === undefined) throw new AppError('not_found', 'tickets need JWT_SECRET or JWT_PUBLIC_KEY to be configured');
-    const bearer = requireBearer(ctx, 'a ticket needs Authorization: Bearer <access token>');
-    const token = await this.verify(ctx, this.verifier, bearer);
+    const bearer = requireBearer(request, 'a ticket needs Authorization: Bearer <access token>');
+    const token = await this.verify(request, this.verifier, bearer);
     return this.tickets.issue(token, bearer);
   }
 
-  private async resolve(ctx: Context, verifier: TokenVerifier, credential: Credential): Promise<{ token: AccessToken; expiresAtMs: number }> {
+  private async resolve(request: ReadRequest, verifier: TokenVerifier, credential: Credential): Promise<{ token: AccessToken; expiresAtMs: number }> {
     switch (credential.carrier) {
       case 'malformed':
-        throw unauthorized(ctx, credential.reason, true);
+        throw unauthorized(request, credential.reason, true);
       case 'header':
       case 'cookie': {
-        const token = await this.verify(ctx, verifier, credential.token);
+        const token = await this.verify(request, verifier, credential.token);
         return { token, expiresAtMs: token.expiresAtMs };
       }
       case 'ticket': {
         const grant = await this.tickets.redeem(credential.ticket);
-        if (grant === null) throw unauthorized(ctx, 'the ticket is unknown or has expired', true);
+        if (grant === null) throw unauthorized(request, 'the ticket is unknown or has expired', true);
         // The ticket keeps its token's sub, iat and jti: a revocation of the token covers it too.
-        if (this.isRevoked(grant.token)) throw unauthorized(ctx, 'the token this ticket was made from has been revoked', true);
+        if (this.isRevoked(grant.token)) throw unauthorized(request, 'the token this ticket was made from has been revoked', true);
         return grant;
       }
     }
   }
 
-  private async verify(ctx: HeaderAccess, verifier: TokenVerifier, jwt: string): Promise<AccessToken> {
+  private async verify(request: HeaderAccess, verifier: TokenVerifier, jwt: string): Promise<AccessToken> {
     let token: AccessToken;
     try {
       token = await verifier.verify(jwt);
     } catch (error) {
-      if (error instanceof InvalidTokenError) throw unauthorized(ctx, error.message, true);
+      if (error instanceof InvalidTokenError) throw unauthorized(request, error.message, true);
       throw error;
     }
-    if (this.isRevoked(token)) throw unauthorized(ctx, 'the token has been revoked', true);
+    if (this.isRevoked(token)) throw unauthorized(request, 'the token has been revoked', true);
     return token;
   }
 
@@ -264,16 +257,16 @@ export class Access {
 }
 
 /** The bearer token of the Authorization header; 401 when there is none or it is malformed. */
-function requireBearer(ctx: HeaderAccess, missingMessage: string): string {
-  const credential = bearerCredential(ctx);
-  if (credential === null) throw unauthorized(ctx, missingMessage, false);
-  if (credential.carrier === 'malformed') throw unauthorized(ctx, credential.reason, true);
+function requireBearer(request: HeaderAccess, missingMessage: string): string {
+  const credential = bearerCredential(request);
+  if (credential === null) throw unauthorized(request, missingMessage, false);
+  if (credential.carrier === 'malformed') throw unauthorized(request, credential.reason, true);
   return credential.token;
 }
 
 /** 401 with the challenge RFC 6750 asks for; `invalidToken` when a credential was given. */
-function unauthorized(ctx: HeaderAccess, message: string, invalidToken: boolean): AppError {
-  ctx.set('WWW-Authenticate', invalidToken ? 'Bearer error="invalid_token"' : 'Bearer');
+function unauthorized(request: HeaderAccess, message: string, invalidToken: boolean): AppError {
+  request.set('WWW-Authenticate', invalidToken ? 'Bearer error="invalid_token"' : 'Bearer');
   return new AppError('unauthorized', message);
 }
 

@@ -1,4 +1,4 @@
-import type { Context } from 'koa';
+import type { HeaderAccess, ReadRequest } from './read-request';
 
 /** The cookie a same-site page sets so its EventSource carries the token. */
 export const TOKEN_COOKIE = 'ssehub_token';
@@ -21,27 +21,27 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * then the `ssehub_token` cookie; only the first one present counts (a bad header is refused,
  * not passed over for the cookie). Null when none is present. Empty values count as absent.
  */
-export function readCredential(ctx: Context): Credential | null {
-  return bearerCredential(ctx) ?? ticketCredential(ctx) ?? cookieCredential(ctx);
+export function readCredential(request: ReadRequest): Credential | null {
+  return bearerCredential(request) ?? ticketCredential(request) ?? cookieCredential(request);
 }
 
 /** The Authorization header's bearer token (the only carrier for publishing and for tickets). */
-export function bearerCredential(ctx: { get(field: string): string }): Extract<Credential, { carrier: 'header' | 'malformed' }> | null {
-  const header = ctx.get('Authorization');
+export function bearerCredential(request: Pick<HeaderAccess, 'get'>): Extract<Credential, { carrier: 'header' | 'malformed' }> | null {
+  const header = request.get('Authorization');
   if (header === '') return null;
   const token = BEARER.exec(header)?.[1];
   return token === undefined ? { carrier: 'malformed', reason: 'the Authorization header is not "Bearer <token>"' } : { carrier: 'header', token };
 }
 
-function ticketCredential(ctx: Context): Credential | null {
-  const value = ctx.query.ticket;
+function ticketCredential(request: ReadRequest): Credential | null {
+  const value = request.ticket();
   if (Array.isArray(value)) return { carrier: 'malformed', reason: 'give "ticket" at most once' };
   return value === undefined || value === '' ? null : { carrier: 'ticket', ticket: value };
 }
 
 /** The `ssehub_token` cookie's token, or null when absent or empty. */
-export function cookieCredential(ctx: Context): Credential | null {
+export function cookieCredential(request: ReadRequest): Credential | null {
   // Unsigned: the application sets it and the JWT signs itself (Koa would expect a .sig cookie).
-  const token = ctx.cookies.get(TOKEN_COOKIE, { signed: false });
+  const token = request.cookie(TOKEN_COOKIE);
   return token === undefined || token === '' ? null : { carrier: 'cookie', token };
 }

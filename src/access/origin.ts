@@ -1,5 +1,5 @@
-import type { Context } from 'koa';
 import { AppError } from '../errors';
+import type { ReadRequest } from './read-request';
 
 /**
  * Refuses (403 `cross_site`) a read that rides on ambient browser state (the `ssehub_token`
@@ -9,15 +9,14 @@ import { AppError } from '../errors';
  * The own origin is scheme, host and port as the request arrived; behind TRUST_PROXY Koa takes
  * them from X-Forwarded-Proto / X-Forwarded-Host.
  */
-export function assertSameSiteRead(ctx: Context, corsOrigins: ReadonlySet<string>): void {
-  if (isSameSiteRead(ctx, corsOrigins)) return;
+export function assertSameSiteRead(request: ReadRequest, corsOrigins: ReadonlySet<string>): void {
+  if (isSameSiteRead(request, corsOrigins)) return;
   throw new AppError('cross_site', 'a cookie-authorized read from another site is refused (its origin is not in CORS_ORIGINS)');
 }
 
 /** True when the request has no `Origin`, its own origin, or one listed in CORS_ORIGINS. */
-export function isSameSiteRead(ctx: Context, corsOrigins: ReadonlySet<string>): boolean {
-  const origin = ctx.get('Origin');
+export function isSameSiteRead(request: ReadRequest, corsOrigins: ReadonlySet<string>): boolean {
+  const origin = request.get('Origin');
   if (origin === '' || corsOrigins.has(origin)) return true;
-  // Koa 3's ctx.origin is the Origin header itself; the request's own origin is built here.
-  return origin === `${ctx.protocol}://${ctx.host}`;
+  return origin === request.ownOrigin();
 }

@@ -77,10 +77,14 @@ export function wireApp(
   const app = createApp({ config, broker, hub, presence, metrics, logger, access, viewsDir, namespaces, asyncApiJson, admin });
   const listener = createRequestListener(app, {
     broker,
+    hub,
+    presence,
     metrics,
     access,
     namespaces,
     logger,
+    retryMs: config.retryMs,
+    trustProxy: config.trustProxy,
     corsOrigins: config.corsOrigins,
     bodyTimeoutMs: config.bodyTimeoutMs,
   });

@@ -6,7 +6,8 @@ import type { Hub } from '../hub/hub';
 import type { PresenceTracker } from '../presence/tracker';
 import { servePublish, type PublishOptions } from './publish';
 import { singleQueryValue } from './query';
-import { serveStream } from './serve-stream';
+import { koaStreamRequest, serveStream } from './serve-stream';
+import { koaReadRequest } from '../access/read-request';
 
 export interface ChannelRoutesOptions extends PublishOptions {
   readonly hub: Hub;
@@ -35,14 +36,14 @@ function streamHandler(options: ChannelRoutesOptions): (ctx: Context, channel: s
   return async (ctx, channelName) => {
     const name = assertChannel(channelName);
     const resumePoint = parseResumePoint(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
-    await serveStream(ctx, options, [{ name, resumePoint }], 'single');
+    await serveStream(koaStreamRequest(ctx), options, [{ name, resumePoint }], 'single');
   };
 }
 
 function historyHandler(options: ChannelRoutesOptions): (ctx: Context) => Promise<void> {
   return async (ctx) => {
     const channel = assertChannel(channelParam(ctx));
-    await options.access.authorizeRead(ctx, [channel]);
+    await options.access.authorizeRead(koaReadRequest(ctx), [channel]);
     const limitText = singleQueryValue(ctx, 'limit', 'invalid_query');
     const afterText = singleQueryValue(ctx, 'after', 'invalid_query');
     const limit = limitText === undefined ? DEFAULT_HISTORY_LIMIT : Number(limitText);

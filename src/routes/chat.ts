@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import { readBody } from '../http/read-body';
 import { validateEvent, type Namespaces } from '../namespaces';
+import { koaReadRequest } from '../access/read-request';
 
 export interface ChatRoutesOptions {
   readonly broker: EventBroker;
@@ -109,7 +110,7 @@ export function chatRoutes(router: Router, options: ChatRoutesOptions): void {
       throw new AppError('invalid_message', `message must be 1-${MAX_MESSAGE_CODE_POINTS} characters`);
     }
     // Nothing is stored unless the poster may read the chat; a credential's sub wins over a picked name.
-    const grant = await options.access.authorizeChatPost(ctx, CHAT_CHANNEL);
+    const grant = await options.access.authorizeChatPost(koaReadRequest(ctx), CHAT_CHANNEL);
     const user = grant.sub ?? sessionOf(ctx).session?.name ?? 'anonymous';
     const data = { user, text, ts: new Date().toISOString() };
     const policy = options.namespaces.policy(CHAT_CHANNEL);

@@ -34,7 +34,8 @@ export function diagnosticsRoutes(router: Router, options: DiagnosticsOptions): 
       return;
     }
     if (active >= maxProbes) {
-      refuseEventStream(ctx, options.retryMs);
+      ctx.respond = false;
+      refuseEventStream(ctx.res, options.retryMs);
       return;
     }
     const header = ctx.get('Last-Event-ID');
@@ -43,7 +44,8 @@ export function diagnosticsRoutes(router: Router, options: DiagnosticsOptions): 
     body.once('close', () => active--);
     body.write(encodeRetry(options.retryMs));
     runProbe(body, header === '' ? null : header.slice(0, MAX_ECHOED_ID), clock);
-    openEventStream(ctx, body);
+    ctx.respond = false;
+    openEventStream(ctx.req, ctx.res, body);
   });
   doctorPageRoutes(router, options.viewsDir);
 }

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Access, HeaderAccess } from '../access/access';
+import type { Access } from '../access/access';
+import { NodeHeaders } from '../access/read-request';
 import type { EventBroker } from '../broker/broker';
-import { AppError, describeError, errorBody } from '../errors';
+import { AppError } from '../errors';
+import { answerError, sendJson } from '../http/answer';
 import { assertChannel } from '../event';
 import { isValidIdempotencyKey } from '../http/idempotency-key';
 import { readBody } from '../http/read-body';
@@ -18,8 +20,6 @@ export interface PublishOptions {
   readonly namespaces: Namespaces;
   readonly logger: Logger;
 }
-
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * `POST /channels/:channel/events` on the bare request and response, answered in full here,
@@ -54,14 +54,7 @@ export async function servePublish(req: IncomingMessage, res: ServerResponse, ch
     // The channel matched CHANNEL_PATTERN: nothing in it to escape.
     sendJson(res, result.duplicate ? 200 : 201, `{"id":"${result.id}","channel":"${channel}","event":${JSON.stringify(result.event)}}`);
   } catch (error) {
-    const described = describeError(error);
-    const status = described.status;
-    if (status >= 500) options.logger.error({ err: error, method: req.method, path: req.url?.split('?')[0] }, 'request failed');
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    sendJson(res, status, JSON.stringify(errorBody(described)));
+    answerError(req, res, error, options.logger);
   }
 }
 
@@ -72,28 +65,4 @@ export async function servePublish(req: IncomingMessage, res: ServerResponse, ch
 export function checkContract(policy: ChannelPolicy, input: PublishInput, body: unknown): void {
   const rejection = validateEvent(policy, input.event, (body as { data: unknown }).data);
   if (rejection !== null) throw AppError.withDetails(rejection.code, rejection.message, rejection.details);
-}
-
-function sendJson(res: ServerResponse, status: number, text: string): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', JSON_TYPE);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
-}
-
-/** A bearer check's view of a request served without Koa: `get` as Koa's `ctx.get` answers. */
-class NodeHeaders implements HeaderAccess {
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
-  ) {}
-
-  get(field: string): string {
-    const value = this.req.headers[field.toLowerCase()];
-    return typeof value === 'string' ? value : '';
-  }
-
-  set(field: string, value: string): void {
-    this.res.setHeader(field, value);
-  }
 }

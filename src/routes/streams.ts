@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { AppError } from '../errors';
 import { assertChannel } from '../event';
 import { InvalidCursorError, parseCursor, type Cursor } from '../hub/cursor';
-import { serveStream, type StreamServingOptions } from './serve-stream';
+import { koaStreamRequest, serveStream, type StreamServingOptions } from './serve-stream';
 import { singleQueryValue } from './query';
 
 export interface StreamsRouteOptions extends StreamServingOptions {
@@ -20,7 +20,7 @@ export function streamsRoute(router: Router, options: StreamsRouteOptions): void
     const cursor = requestedCursor(ctx);
     // Entries for channels not on the stream are ignored; a channel without one starts live.
     const channels = names.map((name) => ({ name, resumePoint: cursor?.get(name) ?? null }));
-    await serveStream(ctx, options, channels, 'multi');
+    await serveStream(koaStreamRequest(ctx), options, channels, 'multi');
   });
 }
 

@@ -40,7 +40,8 @@ export class StatsStream {
       if (this.streams.size === 0) this.stop();
     });
     this.timer ??= setInterval(() => void this.tick(), this.options.intervalMs ?? 1000).unref();
-    openEventStream(ctx, stream);
+    ctx.respond = false;
+    openEventStream(ctx.req, ctx.res, stream);
   }
 
   /** Ends every stream and the timer. */

@@ -1,7 +1,6 @@
 import { request as httpRequest } from 'node:http';
-import type { Context } from 'koa';
 import request from 'supertest';
-import { Access } from '../../src/access/access';
+import { Access, type ReadRequest } from '../../src/access/access';
 import { retainedBytes } from '../helpers/gc';
 import { SseClient } from '../helpers/sse-client';
 import { BROKERS, startTestServer } from '../helpers/test-server';
@@ -69,25 +68,30 @@ describe.each(BROKERS)('a client that leaves while its stream is being set up (%
     const server = await startTestServer(broker, { PRESENCE_CHANNELS: 'setup.*' });
     try {
       const original = Access.prototype.authorizeRead;
-      let arrived: (request: { closed: Promise<void> }) => void = () => undefined;
-      const arrival = new Promise<{ closed: Promise<void> }>((resolve) => {
+      const openSockets = (): number => process.getActiveResourcesInfo().filter((name) => name === 'TCPSocketWrap').length;
+      let arrived: () => void = () => undefined;
+      const arrival = new Promise<void>((resolve) => {
         arrived = resolve;
       });
-      // Authorization finishes only after the client is gone, so the hub registers a stream
-      // whose connection has already closed.
-      jest.spyOn(Access.prototype, 'authorizeRead').mockImplementationOnce(async function (this: Access, ctx: Context, channels: readonly string[]) {
-        const socket = ctx.req.socket;
-        const closed = new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
-        arrived({ closed });
-        await closed;
-        return original.call(this, ctx, channels);
+      let authorized: () => void = () => undefined;
+      const authorization = new Promise<void>((resolve) => {
+        authorized = resolve;
+      });
+      // Authorization finishes only after the client is gone (both ends of its connection
+      // closed), so the hub registers a stream whose connection has already closed.
+      jest.spyOn(Access.prototype, 'authorizeRead').mockImplementationOnce(async function (this: Access, read: ReadRequest, channels: readonly string[]) {
+        const sockets = openSockets();
+        arrived();
+        await until(() => openSockets() <= sockets - 2, 'the connection to close on both ends');
+        authorized();
+        return original.call(this, read, channels);
       });
       const req = httpRequest(`${server.url}/channels/setup.a/stream`);
       req.on('error', () => undefined);
       req.end();
-      const { closed } = await arrival;
+      await arrival;
       req.destroy();
-      await closed;
+      await authorization;
       await until(() => server.hub.clientCount === 0, 'the stream to be released');
       // Give a wrongly kept stream time to show up as registered.
       await new Promise((resolve) => setTimeout(resolve, 200));

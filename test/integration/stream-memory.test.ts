@@ -24,9 +24,20 @@ describe('an open stream', () => {
     await server.close();
   });
 
-  it('keeps no Koa context alive once it is open, and still receives events and ends when the client leaves', async () => {
-    const client = await SseClient.open(`${server.url}/channels/memory-held/stream`);
+  it('opens a channel stream without a Koa context at all (the request listener serves it)', async () => {
+    const before = contexts.length;
+    const client = await SseClient.open(`${server.url}/channels/memory-direct/stream`);
     await client.waitFor((c) => c.lastEventId !== undefined, 5000, 'the start position');
+    expect(contexts.length).toBe(before);
+    client.close();
+    await eventually(() => server.hub.clientCount === 0, 'the hub to drop the client');
+  });
+
+  it('keeps no Koa context alive once a stream served through Koa is open, and it still receives events and ends when the client leaves', async () => {
+    const before = contexts.length;
+    const client = await SseClient.open(`${server.url}/streams?channel=memory-held`);
+    await client.waitFor((c) => c.lastEventId !== undefined, 5000, 'the start position');
+    expect(contexts.length).toBe(before + 1);
     const streamContext = contexts[contexts.length - 1];
     expect(streamContext).toBeDefined();
     retainedBytes(); // a full garbage collection
@@ -34,7 +45,7 @@ describe('an open stream', () => {
 
     await request(server.url).post('/channels/memory-held/events').send({ data: 'after release' }).expect(201);
     await client.waitForMessages(1);
-    expect(JSON.parse(client.messages[0]?.data ?? 'null')).toBe('after release');
+    expect((JSON.parse(client.messages[0]?.data ?? 'null') as { data: unknown }).data).toBe('after release');
 
     client.close();
     await eventually(() => server.hub.clientCount === 0, 'the hub to drop the client');

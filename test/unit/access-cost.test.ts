@@ -1,7 +1,8 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import Koa, { type Context } from 'koa';
-import { Access } from '../../src/access/access';
+import Koa from 'koa';
+import { Access, type ReadRequest } from '../../src/access/access';
+import { koaReadRequest } from '../../src/access/read-request';
 import { PatternList } from '../../src/access/patterns';
 import { MemoryTicketStore } from '../../src/broker/memory/tickets';
 import { readConfig } from '../../src/config';
@@ -15,13 +16,13 @@ import { KEY_KINDS, makeKey, signToken, type KeyKind } from '../helpers/access-t
 const ITERATIONS = 2000;
 const FLOOR_PER_SECOND = 200;
 
-function contextWith(headers: Record<string, string>, url = '/channels/orders.eu/stream'): Context {
+function contextWith(headers: Record<string, string>, url = '/channels/orders.eu/stream'): ReadRequest {
   const app = new Koa({ keys: ['k'] });
   const req = new IncomingMessage(new Socket());
   req.method = 'GET';
   req.url = url;
   req.headers = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-  return app.createContext(req, new ServerResponse(req));
+  return koaReadRequest(app.createContext(req, new ServerResponse(req)));
 }
 
 async function perSecond(run: () => Promise<unknown>): Promise<number> {

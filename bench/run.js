@@ -34,7 +34,8 @@ const KINDS = process.env.BENCH_KINDS ? process.env.BENCH_KINDS.split(',') : ['f
 const FULL = {
   idle: { clients: 5000, settleMs: 2000 },
   connect: { counts: [1000, 10000], concurrency: 200, rate: 20, loadMs: 2000, settleMs: 500 },
-  fanout: { counts: [100, 1000, 5000], rates: [100, 1000], warmupMs: 1000, measureMs: 4000 },
+  // Every count at every rate, then `extra` [clients, rate] pairs (issue #24's overload: 10,000 × 100).
+  fanout: { counts: [100, 1000, 5000], rates: [100, 1000], extra: [[10000, 100]], warmupMs: 1000, measureMs: 4000 },
   saturation: { clients: 1000, rate: 0, publishers: 16, warmupMs: 1000, measureMs: 4000 },
   publish: { warmupMs: 1000, measureMs: 3000, publishers: 16 },
   storm: { clients: 2000, behind: 100, liveRate: 20, liveMs: 4000 },
@@ -45,7 +46,7 @@ const FULL = {
 const TINY = {
   idle: { clients: 50, settleMs: 300 },
   connect: { counts: [100], concurrency: 50, rate: 20, loadMs: 300, settleMs: 100 },
-  fanout: { counts: [50], rates: [100], warmupMs: 200, measureMs: 800 },
+  fanout: { counts: [50], rates: [100], extra: [], warmupMs: 200, measureMs: 800 },
   saturation: { clients: 50, rate: 0, publishers: 4, warmupMs: 200, measureMs: 800 },
   publish: { warmupMs: 200, measureMs: 600, publishers: 4 },
   storm: { clients: 50, behind: 100, liveRate: 100, liveMs: 800 },
@@ -71,15 +72,14 @@ function plan() {
       run: (ctx, t) => scenarios.connect(ctx, t, { ...SIZES.connect, clients }),
     });
   }
-  for (const rate of SIZES.fanout.rates) {
-    for (const clients of SIZES.fanout.counts) {
-      steps.push({
-        key: `fanout-${clients}x${rate}`,
-        title: `fan-out: ${clients} clients × ${rate} ev/s`,
-        fanout: { clients, rate },
-        run: (ctx, t) => scenarios.fanout(ctx, t, { ...SIZES.fanout, clients, rate }),
-      });
-    }
+  const fanouts = SIZES.fanout.rates.flatMap((rate) => SIZES.fanout.counts.map((clients) => [clients, rate])).concat(SIZES.fanout.extra);
+  for (const [clients, rate] of fanouts) {
+    steps.push({
+      key: `fanout-${clients}x${rate}`,
+      title: `fan-out: ${clients} clients × ${rate} ev/s`,
+      fanout: { clients, rate },
+      run: (ctx, t) => scenarios.fanout(ctx, t, { ...SIZES.fanout, clients, rate }),
+    });
   }
   steps.push(
     { key: 'saturation', title: `saturation: ${SIZES.saturation.clients} clients, ${SIZES.saturation.publishers} publishers flat out`, run: (ctx, t) => scenarios.fanout(ctx, t, SIZES.saturation) },

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ParsedUrlQuery } from 'node:querystring';
 import Cookies from 'cookies';
 import type { Context } from 'koa';
 
@@ -11,6 +10,9 @@ export interface HeaderAccess {
   get(field: string): string;
   set(field: string, value: string): void;
 }
+
+/** A request's query parameters as Koa's `ctx.query` has them: one value, or an array when repeated. */
+export type RequestQuery = Readonly<Record<string, string | string[] | undefined>>;
 
 /**
  * What a read's authorization looks at (API.md, "Who may read and publish"): the headers, the
@@ -45,7 +47,10 @@ export class NodeHeaders implements HeaderAccess {
   ) {}
 
   get(field: string): string {
-    const value = this.req.headers[field.toLowerCase()];
+    const name = field.toLowerCase();
+    const headers = this.req.headers;
+    // Koa answers either spelling of the referrer with whichever the request sent.
+    const value = name === 'referer' || name === 'referrer' ? (headers.referrer || headers.referer) : headers[name];
     return typeof value === 'string' ? value : '';
   }
 
@@ -59,7 +64,7 @@ export class NodeReadRequest extends NodeHeaders implements ReadRequest {
   constructor(
     req: IncomingMessage,
     res: ServerResponse,
-    private readonly query: ParsedUrlQuery,
+    private readonly query: RequestQuery,
     private readonly trustProxy: boolean,
   ) {
     super(req, res);

@@ -111,7 +111,10 @@ async function readRaw(req: IncomingMessage, res: ServerResponse, limitBytes: nu
   // only a turn later, so a buffered Content-Length's worth of bytes counts as whole too.
   if (req.readableFlowing === null && (req.complete || (declared !== undefined && req.readableLength === declared && req.headers['transfer-encoding'] === undefined))) {
     if (req.readableLength > limitBytes) throw payloadTooLarge(limitBytes);
-    return (req.read() as Buffer | null) ?? Buffer.alloc(0);
+    const body = (req.read() as Buffer | null) ?? Buffer.alloc(0);
+    // Not yet marked complete: let the end of the body flow, so the request still ends ('end', 'close').
+    if (!req.complete) req.resume();
+    return body;
   }
   let timer: NodeJS.Timeout | undefined;
   try {

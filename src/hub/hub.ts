@@ -12,7 +12,8 @@ import { Deadlines } from './deadlines';
 import { scheduleExpiry } from './expiry';
 import { fanOut } from './fan-out';
 import { FlushScheduler } from './flush-scheduler';
-import { replayThenLive } from './replay';
+import { replayThenLive, type ReplayContext } from './replay';
+import { ReplayReads } from './replay-reads';
 import { channelConnections, StreamOwners, type OwnerMatch } from './stream-owners';
 
 export interface HubOptions {
@@ -59,6 +60,7 @@ export class Hub {
   private readonly retryFrame: Buffer;
   /** Shared by every channel (a channel per user means many of them). */
   private readonly channelContext: ChannelContext;
+  private readonly replayContext: ReplayContext;
 
   constructor(private readonly options: HubOptions) {
     this.clock = options.clock ?? realClock;
@@ -66,6 +68,7 @@ export class Hub {
     this.flushes = new FlushScheduler((dirty, nowMs) => this.deliver(dirty, nowMs), options.maxFlushWaitMs ?? DEFAULT_MAX_FLUSH_WAIT_MS, this.clock);
     this.retryFrame = encodeRetry(options.retryMs);
     this.channelContext = { ...options, onBatch: (channel) => this.flushes.markDirty(channel) };
+    this.replayContext = { reads: new ReplayReads(options.broker), metrics: options.metrics, logger: options.logger };
     options.broker.onEvent((channel, event, publishedAtMs) => this.channels.get(channel)?.receive(event, publishedAtMs));
     options.broker.onEphemeral((channel, event, dataJson, publishedAtMs) => this.channels.get(channel)?.receiveEphemeral(event, dataJson, publishedAtMs));
     options.broker.on('down', () => this.channels.forEach((channel) => channel.markOutage()));
@@ -137,7 +140,7 @@ export class Hub {
           channel.addLive(stream);
         } else {
           channel.startReplay(stream);
-          void replayThenLive(channel, stream, resumePoint, this.options);
+          void replayThenLive(channel, stream, resumePoint, this.replayContext);
         }
       });
       if (request.expiresAtMs !== undefined && request.expiresAtMs !== null) {

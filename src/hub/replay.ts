@@ -1,18 +1,15 @@
 import type { Logger } from 'pino';
-import type { EventBroker, HistoryPage } from '../broker/broker';
 import type { Metrics } from '../metrics';
 import type { HubChannel } from './channel';
 import { ChannelFrame } from './frames';
+import type { ReplayPage, ReplayReads } from './replay-reads';
 import type { StreamChannel } from './stream-channel';
 
 export interface ReplayContext {
-  readonly broker: EventBroker;
+  readonly reads: ReplayReads;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
-
-/** Events per history read while replaying; the stream must take one page before the next. */
-export const REPLAY_PAGE_EVENTS = 200;
 
 /**
  * Sends one channel's history after the resume point to one stream, in pages, waiting for the
@@ -23,7 +20,9 @@ export const REPLAY_PAGE_EVENTS = 200;
  */
 export async function replayThenLive(channel: HubChannel, stream: StreamChannel, resumePoint: number, context: ReplayContext): Promise<void> {
   const client = stream.client;
-  const read = (after: number): Promise<HistoryPage> => context.broker.history(channel.name, { after, limit: REPLAY_PAGE_EVENTS });
+  // Called as the stream starts holding live events back: reads begun from here on may be shared.
+  const joinable = context.reads.joinableFrom();
+  const read = (after: number): Promise<ReplayPage> => context.reads.read(channel.name, after, joinable);
   const writeGap = (lastEventId: number, firstAvailableId: number | null): void => {
     const notice = ChannelFrame.gap(channel.name, lastEventId, firstAvailableId, 0);
     client.write(stream.framing === 'multi' ? notice.multi : notice.single);
@@ -31,12 +30,12 @@ export async function replayThenLive(channel: HubChannel, stream: StreamChannel,
   try {
     // Let the route open the response (openEventStream) first: unwritten bytes would count as a slow client.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    let page = await read(resumePoint);
+    let { page, frames } = await read(resumePoint);
     const { firstId, lastId } = page;
     const gap = resumePoint > 0 && (firstId === null || lastId === null || resumePoint < firstId - 1 || resumePoint > lastId);
     if (gap) {
       writeGap(resumePoint, firstId);
-      if (lastId !== null && resumePoint > lastId) page = await read(0);
+      if (lastId !== null && resumePoint > lastId) ({ page, frames } = await read(0));
     } else {
       stream.advanceTo(resumePoint);
     }
@@ -44,12 +43,12 @@ export async function replayThenLive(channel: HubChannel, stream: StreamChannel,
       if (client.closed) return;
       const last = page.events[page.events.length - 1];
       if (!last) break;
-      stream.writeItems(page.events.map((event) => ChannelFrame.event(channel.name, event)));
+      stream.writeItems(frames);
       context.metrics.eventsReplayed.inc(page.events.length);
       // A page may end early, cut by HISTORY_PAGE_BYTES: `more`, not its length, says whether to read on.
       if (!page.more) break;
       await client.drained();
-      page = await read(last.id);
+      ({ page, frames } = await read(last.id));
       // Trimmed while this stream read the previous pages: say so before going on.
       if (page.firstId !== null && page.firstId > last.id + 1) writeGap(last.id, page.firstId);
     }

@@ -80,8 +80,20 @@ export class StreamChannel {
   }
 }
 
+/**
+ * The items' single-channel bytes in one buffer. A replayed history page is one array shared by
+ * every stream resuming from the same point (replay-reads.ts): it is joined once, for all of them.
+ */
+const joinedPages = new WeakMap<readonly ChannelFrame[], Buffer>();
+
 function concatSingles(items: readonly ChannelFrame[]): Buffer {
-  return items.length === 1 ? (items[0] as ChannelFrame).single : Buffer.concat(items.map((item) => item.single));
+  if (items.length === 1) return (items[0] as ChannelFrame).single;
+  let joined = joinedPages.get(items);
+  if (joined === undefined) {
+    joined = Buffer.concat(items.map((item) => item.single));
+    joinedPages.set(items, joined);
+  }
+  return joined;
 }
 
 function concatEnvelopes(items: readonly ChannelFrame[]): Buffer {

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Logger } from 'pino';
-import { NodeReadRequest } from '../access/read-request';
+import { NodeReadRequest, type RequestQuery } from '../access/read-request';
 import { assertChannel, parseResumePoint } from '../event';
 import { AppError } from '../errors';
 import { answerError } from '../http/answer';
@@ -40,15 +39,24 @@ export async function serveChannelStream(req: IncomingMessage, res: ServerRespon
   }
 }
 
-const NO_QUERY: ParsedUrlQuery = Object.freeze(Object.create(null) as ParsedUrlQuery);
-
-/** The query string parsed as Koa's `ctx.query` parses it. */
-function queryOf(url: string): ParsedUrlQuery {
+/**
+ * The query string read as Koa's `ctx.query` reads it (parseurl, then URLSearchParams): up to a
+ * `#`, a leading `?` dropped, a repeated name as an array.
+ */
+function queryOf(url: string): RequestQuery {
   const start = url.indexOf('?');
-  return start === -1 ? NO_QUERY : parseQuery(url.slice(start + 1));
+  if (start === -1) return {};
+  const end = url.indexOf('#', start);
+  const params = new URLSearchParams(url.slice(start + 1, end === -1 ? undefined : end));
+  const query: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const name of params.keys()) {
+    const values = params.getAll(name);
+    query[name] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return query;
 }
 
-function singleValue(query: ParsedUrlQuery, name: string): string | undefined {
+function singleValue(query: RequestQuery, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value)) throw new AppError('invalid_last_event_id', `give "${name}" at most once`);
   return value;

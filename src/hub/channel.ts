@@ -3,6 +3,7 @@ import type { EventBroker } from '../broker/broker';
 import type { StoredEvent } from '../event';
 import type { Metrics } from '../metrics';
 import { ChannelFrame } from './frames';
+import type { ReplayPage } from './replay-page';
 import type { StreamChannel } from './stream-channel';
 
 /** An event received from the broker, waiting for its turn in the channel's ordered delivery. */
@@ -46,6 +47,14 @@ export class HubChannel {
   private readyPromise: Promise<void> = Promise.resolve();
   /** Events received while initializing, repairing a hole or waiting for the broker. */
   private readonly inbox: InboxItem[] = [];
+  /**
+   * History pages read for replays since the last item was enqueued, by resume point: a
+   * reconnect storm resumes thousands of streams from the same point, and they share one read,
+   * its decoded events and their frames. Dropped when an item is enqueued (a page read before it
+   * may lack it, and a stream that starts replaying after it would not hold it back) and when no
+   * stream is replaying.
+   */
+  private sharedPages: Map<number, Promise<ReplayPage>> | undefined;
   private draining = false;
   /** Ephemeral channels only: ephemeral events received, the ordering key of the next one. */
   private ephemeralCount = 0;
@@ -125,13 +134,30 @@ export class HubChannel {
   goLive(stream: StreamChannel): void {
     stream.writeItems(stream.takeHeldBack());
     if (stream.client.closed) return;
-    this.replaying.delete(stream);
+    this.stopReplaying(stream);
     this.live.add(stream);
   }
 
   remove(stream: StreamChannel): void {
     this.live.delete(stream);
-    this.replaying.delete(stream);
+    this.stopReplaying(stream);
+  }
+
+  /**
+   * The page of history after `after` for a replaying stream: the one read since the last item
+   * was enqueued, if another stream asked for it, else `read()`'s (shared from now on).
+   */
+  replayPage(after: number, read: () => Promise<ReplayPage>): Promise<ReplayPage> {
+    const pages = (this.sharedPages ??= new Map<number, Promise<ReplayPage>>());
+    const shared = pages.get(after);
+    if (shared !== undefined) return shared;
+    const page = read();
+    pages.set(after, page);
+    // A failed read is not kept: the next stream tries again.
+    page.catch(() => {
+      if (this.sharedPages?.get(after) === page) this.sharedPages.delete(after);
+    });
+    return page;
   }
 
   /** The broker went down: live delivery may miss events, so history is read before the next one. */
@@ -254,5 +280,11 @@ export class HubChannel {
   private enqueue(item: ChannelFrame): void {
     this.batch.items.push(item);
     for (const stream of this.replaying) stream.holdBack(item);
+    this.sharedPages = undefined;
+  }
+
+  private stopReplaying(stream: StreamChannel): void {
+    this.replaying.delete(stream);
+    if (this.replaying.size === 0) this.sharedPages = undefined;
   }
 }

@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics';
 import type { HubChannel } from './channel';
 import { ChannelFrame } from './frames';
-import type { ReplayPage, ReplayReads } from './replay-reads';
+import type { EventBroker } from '../broker/broker';
+import { readReplayPage, type ReplayPage } from './replay-page';
 import type { StreamChannel } from './stream-channel';
 
 export interface ReplayContext {
-  readonly reads: ReplayReads;
+  readonly broker: EventBroker;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
@@ -20,9 +21,8 @@ export interface ReplayContext {
  */
 export async function replayThenLive(channel: HubChannel, stream: StreamChannel, resumePoint: number, context: ReplayContext): Promise<void> {
   const client = stream.client;
-  // Called as the stream starts holding live events back: reads begun from here on may be shared.
-  const joinable = context.reads.joinableFrom();
-  const read = (after: number): Promise<ReplayPage> => context.reads.read(channel.name, after, joinable);
+  // Streams resuming from the same point share the page while no new item has come (a storm).
+  const read = (after: number): Promise<ReplayPage> => channel.replayPage(after, () => readReplayPage(context.broker, channel.name, after));
   const writeGap = (lastEventId: number, firstAvailableId: number | null): void => {
     const notice = ChannelFrame.gap(channel.name, lastEventId, firstAvailableId, 0);
     client.write(stream.framing === 'multi' ? notice.multi : notice.single);

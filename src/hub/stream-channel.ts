@@ -82,7 +82,7 @@ export class StreamChannel {
 
 /**
  * The items' single-channel bytes in one buffer. A replayed history page is one array shared by
- * every stream resuming from the same point (replay-reads.ts): it is joined once, for all of them.
+ * every stream resuming from the same point (HubChannel.replayPage): it is joined once, for all of them.
  */
 const joinedPages = new WeakMap<readonly ChannelFrame[], Buffer>();
 

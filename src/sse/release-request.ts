@@ -21,14 +21,17 @@ interface OnFinishedState {
 export function releaseRequestState(req: IncomingMessage, res: ServerResponse): void {
   const state = res as ServerResponse & OnFinishedState;
   const finished = state.__onFinished;
-  if (Array.isArray(finished?.queue)) finished.queue.length = 0;
-  if (finished !== undefined) state.__onFinished = null;
-  removeNamedListeners(res, 'end', WATCHER);
-  removeNamedListeners(res, 'finish', WATCHER);
-  removeNamedListeners(req.socket, 'error', WATCHER);
-  removeNamedListeners(req.socket, 'close', WATCHER);
-  // parseurl's cached Url of the request (ctx.path parses again if it is ever asked for).
-  (req as IncomingMessage & { _parsedUrl?: unknown })._parsedUrl = undefined;
+  // A stream served without Koa (request-listener.ts) was never watched: nothing to remove.
+  if (finished !== undefined) {
+    if (Array.isArray(finished?.queue)) finished.queue.length = 0;
+    state.__onFinished = null;
+    removeNamedListeners(res, 'end', WATCHER);
+    removeNamedListeners(res, 'finish', WATCHER);
+    removeNamedListeners(req.socket, 'error', WATCHER);
+    removeNamedListeners(req.socket, 'close', WATCHER);
+    // parseurl's cached Url of the request (ctx.path parses again if it is ever asked for).
+    (req as IncomingMessage & { _parsedUrl?: unknown })._parsedUrl = undefined;
+  }
   compactSentHeaders(res);
 }
 
@@ -45,9 +48,12 @@ function compactSentHeaders(res: ServerResponse): void {
   const head = (res as ServerResponse & { _header?: unknown })._header;
   // The character is checked so that the read cannot be optimized away.
   if (typeof head !== 'string' || head.charCodeAt(0) !== HEAD_START) return;
-  const map = Object.getOwnPropertySymbols(res).find((symbol) => symbol.description === 'kOutHeaders');
-  if (map !== undefined && res.headersSent) (res as unknown as Record<symbol, unknown>)[map] = null;
+  outHeaders ??= Object.getOwnPropertySymbols(res).find((symbol) => symbol.description === 'kOutHeaders');
+  if (outHeaders !== undefined && res.headersSent) (res as unknown as Record<symbol, unknown>)[outHeaders] = null;
 }
+
+/** Node's private symbol for a response's header map, found once on the first open stream. */
+let outHeaders: symbol | undefined;
 
 /** `H`, of `HTTP/1.1`. */
 const HEAD_START = 0x48;

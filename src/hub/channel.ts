@@ -18,6 +18,17 @@ export interface Batch {
   readonly publishedAtMs: number[];
 }
 
+/** A replay page shared by the streams resuming from one point, and when its read began. */
+interface SharedPage {
+  readonly page: Promise<ReplayPage>;
+  readonly readAtMs: number;
+}
+
+/** How long after its read began a replay page may still be shared (a storm's streams come ms apart). */
+const SHARED_PAGE_MS = 1000;
+/** The most replay pages one channel shares at a time. */
+const MAX_SHARED_PAGES = 8;
+
 /** What a channel needs from the hub. */
 export interface ChannelContext {
   readonly broker: EventBroker;
@@ -52,9 +63,10 @@ export class HubChannel {
    * reconnect storm resumes thousands of streams from the same point, and they share one read,
    * its decoded events and their frames. Dropped when an item is enqueued (a page read before it
    * may lack it, and a stream that starts replaying after it would not hold it back) and when no
-   * stream is replaying.
+   * stream is replaying; an entry is used for at most SHARED_PAGE_MS after its read began (history
+   * deleted or expired meanwhile is not served from it for longer than that).
    */
-  private sharedPages: Map<number, Promise<ReplayPage>> | undefined;
+  private sharedPages: Map<number, SharedPage> | undefined;
   private draining = false;
   /** Ephemeral channels only: ephemeral events received, the ordering key of the next one. */
   private ephemeralCount = 0;
@@ -144,20 +156,25 @@ export class HubChannel {
   }
 
   /**
-   * The page of history after `after` for a replaying stream: the one read since the last item
-   * was enqueued, if another stream asked for it, else `read()`'s (shared from now on).
+   * The page of history after `after` for `stream`, which is replaying this channel: the one
+   * another replaying stream read since the last item was enqueued (within SHARED_PAGE_MS of
+   * `nowMs`), else `read()`'s, shared from now on. A stream no longer replaying (it left) reads
+   * alone, and nothing is kept for it.
    */
-  replayPage(after: number, read: () => Promise<ReplayPage>): Promise<ReplayPage> {
-    const pages = (this.sharedPages ??= new Map<number, Promise<ReplayPage>>());
+  replayPage(stream: StreamChannel, after: number, nowMs: number, read: () => Promise<ReplayPage>): Promise<ReplayPage> {
+    if (!this.replaying.has(stream)) return read();
+    const pages = (this.sharedPages ??= new Map<number, SharedPage>());
     const shared = pages.get(after);
-    if (shared !== undefined) return shared;
-    const page = read();
-    pages.set(after, page);
+    if (shared !== undefined && nowMs - shared.readAtMs <= SHARED_PAGE_MS) return shared.page;
+    // A bound on what one channel keeps: a storm resumes from a few points, not from many.
+    if (shared === undefined && pages.size >= MAX_SHARED_PAGES) pages.clear();
+    const entry = { page: read(), readAtMs: nowMs };
+    pages.set(after, entry);
     // A failed read is not kept: the next stream tries again.
-    page.catch(() => {
-      if (this.sharedPages?.get(after) === page) this.sharedPages.delete(after);
+    entry.page.catch(() => {
+      if (this.sharedPages?.get(after) === entry) this.sharedPages.delete(after);
     });
-    return page;
+    return entry.page;
   }
 
   /** The broker went down: live delivery may miss events, so history is read before the next one. */

@@ -67,7 +67,7 @@ export class Hub {
     this.flushes = new FlushScheduler((dirty, nowMs) => this.deliver(dirty, nowMs), options.maxFlushWaitMs ?? DEFAULT_MAX_FLUSH_WAIT_MS, this.clock);
     this.retryFrame = encodeRetry(options.retryMs);
     this.channelContext = { ...options, onBatch: (channel) => this.flushes.markDirty(channel) };
-    this.replayContext = { broker: options.broker, metrics: options.metrics, logger: options.logger };
+    this.replayContext = { broker: options.broker, clock: this.clock, metrics: options.metrics, logger: options.logger };
     options.broker.onEvent((channel, event, publishedAtMs) => this.channels.get(channel)?.receive(event, publishedAtMs));
     options.broker.onEphemeral((channel, event, dataJson, publishedAtMs) => this.channels.get(channel)?.receiveEphemeral(event, dataJson, publishedAtMs));
     options.broker.on('down', () => this.channels.forEach((channel) => channel.markOutage()));

@@ -3,11 +3,13 @@ import type { Metrics } from '../metrics';
 import type { HubChannel } from './channel';
 import { ChannelFrame } from './frames';
 import type { EventBroker } from '../broker/broker';
+import type { Clock } from './clock';
 import { readReplayPage, type ReplayPage } from './replay-page';
 import type { StreamChannel } from './stream-channel';
 
 export interface ReplayContext {
   readonly broker: EventBroker;
+  readonly clock: Clock;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
@@ -22,7 +24,8 @@ export interface ReplayContext {
 export async function replayThenLive(channel: HubChannel, stream: StreamChannel, resumePoint: number, context: ReplayContext): Promise<void> {
   const client = stream.client;
   // Streams resuming from the same point share the page while no new item has come (a storm).
-  const read = (after: number): Promise<ReplayPage> => channel.replayPage(after, () => readReplayPage(context.broker, channel.name, after));
+  const read = (after: number): Promise<ReplayPage> =>
+    channel.replayPage(stream, after, context.clock.now(), () => readReplayPage(context.broker, channel.name, after));
   const writeGap = (lastEventId: number, firstAvailableId: number | null): void => {
     const notice = ChannelFrame.gap(channel.name, lastEventId, firstAvailableId, 0);
     client.write(stream.framing === 'multi' ? notice.multi : notice.single);
@@ -30,27 +33,35 @@ export async function replayThenLive(channel: HubChannel, stream: StreamChannel,
   try {
     // Let the route open the response (openEventStream) first: unwritten bytes would count as a slow client.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    let { page, frames } = await read(resumePoint);
-    const { firstId, lastId } = page;
+    // A stream that left reads nothing more (and a read for it would not be shared).
+    if (client.closed) return;
+    let replayed = await read(resumePoint);
+    const { firstId, lastId } = replayed.page;
     const gap = resumePoint > 0 && (firstId === null || lastId === null || resumePoint < firstId - 1 || resumePoint > lastId);
     if (gap) {
       writeGap(resumePoint, firstId);
-      if (lastId !== null && resumePoint > lastId) ({ page, frames } = await read(0));
+      if (lastId !== null && resumePoint > lastId) {
+        if (client.closed) return;
+        replayed = await read(0);
+      }
     } else {
       stream.advanceTo(resumePoint);
     }
     for (;;) {
       if (client.closed) return;
+      const { page, frames } = replayed;
       const last = page.events[page.events.length - 1];
       if (!last) break;
-      stream.writeItems(frames);
+      const shared = replayed;
+      stream.writeItems(frames, () => shared.joinedSingles());
       context.metrics.eventsReplayed.inc(page.events.length);
       // A page may end early, cut by HISTORY_PAGE_BYTES: `more`, not its length, says whether to read on.
       if (!page.more) break;
       await client.drained();
-      ({ page, frames } = await read(last.id));
+      if (client.closed) return;
+      replayed = await read(last.id);
       // Trimmed while this stream read the previous pages: say so before going on.
-      if (page.firstId !== null && page.firstId > last.id + 1) writeGap(last.id, page.firstId);
+      if (replayed.page.firstId !== null && replayed.page.firstId > last.id + 1) writeGap(last.id, replayed.page.firstId);
     }
     channel.goLive(stream);
   } catch (error) {

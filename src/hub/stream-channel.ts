@@ -52,12 +52,16 @@ export class StreamChannel {
     this.position = key;
   }
 
-  /** Writes items of this channel encoded for the stream, and advances past the last one. */
-  writeItems(items: readonly ChannelFrame[]): void {
+  /**
+   * Writes items of this channel encoded for the stream, and advances past the last one.
+   * `joinedSingles` gives their single-channel bytes already joined (a replay page shared by
+   * many streams joins them once).
+   */
+  writeItems(items: readonly ChannelFrame[], joinedSingles?: () => Buffer): void {
     const last = items[items.length - 1];
     if (!last) return;
     const client = this.client;
-    if (this.framing === 'single') client.write(concatSingles(items));
+    if (this.framing === 'single') client.write(joinedSingles === undefined ? concatSingles(items) : joinedSingles());
     else client.write(this.index >= 0 ? client.encodeMulti(this.index, items) : concatEnvelopes(items));
     this.position = last.key;
   }
@@ -80,20 +84,8 @@ export class StreamChannel {
   }
 }
 
-/**
- * The items' single-channel bytes in one buffer. A replayed history page is one array shared by
- * every stream resuming from the same point (HubChannel.replayPage): it is joined once, for all of them.
- */
-const joinedPages = new WeakMap<readonly ChannelFrame[], Buffer>();
-
 function concatSingles(items: readonly ChannelFrame[]): Buffer {
-  if (items.length === 1) return (items[0] as ChannelFrame).single;
-  let joined = joinedPages.get(items);
-  if (joined === undefined) {
-    joined = Buffer.concat(items.map((item) => item.single));
-    joinedPages.set(items, joined);
-  }
-  return joined;
+  return items.length === 1 ? (items[0] as ChannelFrame).single : Buffer.concat(items.map((item) => item.single));
 }
 
 function concatEnvelopes(items: readonly ChannelFrame[]): Buffer {

@@ -1,7 +1,11 @@
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { MemoryEventBroker } from '../../src/broker/memory/events';
+import { HubChannel } from '../../src/hub/channel';
+import type { HubClient } from '../../src/hub/client';
 import { Hub } from '../../src/hub/hub';
+import { ReplayPage } from '../../src/hub/replay-page';
+import { StreamChannel } from '../../src/hub/stream-channel';
 import { Metrics } from '../../src/metrics';
 import { eventually } from '../helpers/eventually';
 
@@ -75,5 +79,58 @@ describe('Hub: streams resuming from the same point share the history they repla
     await resume(second, ids[2] as number);
     await eventually(() => second.ids().length === 2, 'the second stream to replay');
     expect(history.mock.calls.filter(([, query]) => query.after === ids[2])).toHaveLength(2);
+  });
+});
+
+describe('HubChannel.replayPage: what a channel keeps of the pages it shares', () => {
+  const broker = new MemoryEventBroker(100);
+  const channel = new HubChannel('storm', { broker, metrics: new Metrics(), logger: pino({ level: 'silent' }), historySize: 100, onBatch: () => undefined });
+  // replayPage only asks whether a stream is replaying: no client is needed behind it.
+  const streamOf = (): StreamChannel => new StreamChannel(undefined as unknown as HubClient, 'storm', 0, 'single');
+  let reads = 0;
+  const read = (): Promise<ReplayPage> => {
+    reads++;
+    return Promise.resolve(new ReplayPage({ events: [], firstId: null, lastId: null, more: false }, []));
+  };
+  afterAll(() => broker.close());
+  beforeEach(() => {
+    reads = 0;
+  });
+
+  it('shares a page between replaying streams for at most a second after its read began', async () => {
+    const [a, b, c] = [streamOf(), streamOf(), streamOf()];
+    for (const stream of [a, b, c]) channel.startReplay(stream);
+    const first = await channel.replayPage(a, 7, 10_000, read);
+    expect(await channel.replayPage(b, 7, 11_000, read)).toBe(first);
+    expect(await channel.replayPage(c, 7, 11_001, read)).not.toBe(first);
+    expect(reads).toBe(2);
+    for (const stream of [a, b, c]) channel.remove(stream);
+  });
+
+  it('keeps nothing for a stream that is not replaying, and nothing once no stream is', async () => {
+    const gone = streamOf();
+    await channel.replayPage(gone, 7, 0, read);
+    await channel.replayPage(gone, 7, 0, read);
+    expect(reads).toBe(2);
+    const replaying = streamOf();
+    channel.startReplay(replaying);
+    await channel.replayPage(replaying, 7, 0, read);
+    channel.remove(replaying);
+    channel.startReplay(replaying);
+    await channel.replayPage(replaying, 7, 0, read);
+    expect(reads).toBe(4);
+    channel.remove(replaying);
+  });
+
+  it('shares at most eight pages at a time', async () => {
+    const stream = streamOf();
+    channel.startReplay(stream);
+    for (let after = 1; after <= 9; after++) await channel.replayPage(stream, after, 0, read);
+    expect(reads).toBe(9);
+    // The ninth cleared the first eight: asking for the first again reads it again.
+    await channel.replayPage(stream, 1, 0, read);
+    await channel.replayPage(stream, 9, 0, read);
+    expect(reads).toBe(10);
+    channel.remove(stream);
   });
 });

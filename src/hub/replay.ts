@@ -23,9 +23,23 @@ export interface ReplayContext {
  */
 export async function replayThenLive(channel: HubChannel, stream: StreamChannel, resumePoint: number, context: ReplayContext): Promise<void> {
   const client = stream.client;
+  const readAlone = (after: number): Promise<ReplayPage> => readReplayPage(context.broker, channel.name, after);
   // Streams resuming from the same point share the page while no new item has come (a storm).
-  const read = (after: number): Promise<ReplayPage> =>
-    channel.replayPage(stream, after, context.clock.now(), () => readReplayPage(context.broker, channel.name, after));
+  // One that joined another's read which failed tries once alone before it ends: a Redis timeout
+  // during a storm would otherwise end every stream that shared that read at once.
+  const read = async (after: number): Promise<ReplayPage> => {
+    let own = false;
+    const shared = channel.replayPage(stream, after, context.clock.now(), () => {
+      own = true;
+      return readAlone(after);
+    });
+    try {
+      return await shared;
+    } catch (error) {
+      if (own) throw error;
+      return readAlone(after);
+    }
+  };
   const writeGap = (lastEventId: number, firstAvailableId: number | null): void => {
     const notice = ChannelFrame.gap(channel.name, lastEventId, firstAvailableId, 0);
     client.write(stream.framing === 'multi' ? notice.multi : notice.single);

@@ -134,3 +134,35 @@ describe('HubChannel.replayPage: what a channel keeps of the pages it shares', (
     channel.remove(stream);
   });
 });
+
+describe('Hub: a shared replay read that fails', () => {
+  it('ends the stream that made the read; the streams that joined it read again alone and replay everything', async () => {
+    const broker = new MemoryEventBroker(100);
+    const hub = new Hub({ broker, metrics: new Metrics(), logger: pino({ level: 'silent' }), historySize: 100, heartbeatMs: 60_000, retryMs: 2000, maxClients: 100, clientBufferBytes: 1 << 20, maxFlushWaitMs: 0 });
+    const ids: number[] = [];
+    for (let n = 1; n <= 3; n++) ids.push((await broker.publish({ channel: 'storm', event: 'message', dataJson: String(n) })).id);
+    const readHistory = broker.history.bind(broker);
+    let failed = false;
+    // The first replay read fails (the channel's own start-up read of its newest id does not).
+    const history = jest.spyOn(broker, 'history').mockImplementation((channel, query) => {
+      if (query.after === undefined || failed) return readHistory(channel, query);
+      failed = true;
+      // Slow to fail, as a timeout is: the other streams join it meanwhile.
+      return new Promise((_resolve, reject) => setTimeout(() => reject(new Error('Redis timed out')), 50));
+    });
+    const clients = [reader(), reader(), reader()];
+    const ended = clients.map((client) => new Promise<boolean>((resolve) => client.stream.once('close', () => resolve(true))));
+    await Promise.all(
+      clients.map((client) => hub.connect({ channels: [{ name: 'storm', resumePoint: ids[0] as number }], framing: 'single', stream: client.stream, abortConnection: () => undefined })),
+    );
+    await ended[0];
+    await eventually(() => (clients[1] as Reader).ids().length === 2 && (clients[2] as Reader).ids().length === 2, 'the other two to replay');
+    expect((clients[1] as Reader).ids()).toEqual(ids.slice(1));
+    expect((clients[2] as Reader).ids()).toEqual(ids.slice(1));
+    expect((clients[0] as Reader).ids()).toEqual([]);
+    // The failed read, then one read of its own for each stream that had joined it.
+    expect(history.mock.calls.filter(([, query]) => query.after === ids[0])).toHaveLength(3);
+    hub.close();
+    await broker.close();
+  });
+});

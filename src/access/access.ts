@@ -54,8 +54,11 @@ export interface AccessOptions {
   /** ADMIN_TOKEN: reads every channel and publishes, in the Authorization header only. */
   readonly adminToken?: string | undefined;
   /** True when a verified token has been revoked (a synchronous lookup: checked on every use). */
-  readonly isRevoked?: (token: AccessToken) => boolean;
+  readonly isRevoked?: (claims: RevocableClaims) => boolean;
 }
+
+/** What a revocation matches: the `sub`, `iat` and `jti` of a token (or of the grant it gave). */
+export type RevocableClaims = Pick<AccessToken, 'sub' | 'issuedAtMs' | 'jti'>;
 
 const ANONYMOUS: ReadGrant = Object.freeze({ expiresAtMs: null, sub: null, info: null, issuedAtMs: null, jti: null });
 
@@ -81,7 +84,7 @@ export class Access {
   private readonly isPublic: (channel: string) => boolean;
   private readonly hook: AuthHook | undefined;
   private readonly corsOrigins: ReadonlySet<string>;
-  private readonly isRevoked: (token: AccessToken) => boolean;
+  private readonly isRevoked: (claims: RevocableClaims) => boolean;
 
   constructor(options: AccessOptions) {
     this.verifier =
@@ -120,6 +123,15 @@ export class Access {
   async authorizeRead(request: ReadRequest, channels: readonly string[]): Promise<ReadGrant> {
     if (this.verifier === undefined && this.hook === undefined) return ANONYMOUS;
     return this.authorizeWith(request, readCredential(request), channels);
+  }
+
+  /**
+   * Refuses (401 `invalid_token`) a read whose token a revocation now covers. A stream checks it
+   * once more after it is registered: a revocation that arrived between the token's check and
+   * the registration found no stream of it to end.
+   */
+  assertNotRevoked(request: HeaderAccess, grant: ReadGrant): void {
+    if ((grant.issuedAtMs !== null || grant.jti !== null) && this.isRevoked(grant)) throw unauthorized(request, 'the token has been revoked', true);
   }
 
   /**

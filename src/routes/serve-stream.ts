@@ -86,6 +86,13 @@ export async function serveStream(
     }
     const owner = { sub: grant.sub, issuedAtMs: grant.issuedAtMs, jti: grant.jti };
     await options.hub.connect({ channels, framing, stream: body, abortConnection: () => socket.destroy(), expiresAtMs: grant.expiresAtMs, owner });
+    try {
+      // Revoked while the stream was being registered: that revocation found nothing of it to end.
+      options.access.assertNotRevoked(request.read, grant);
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
   } catch (error) {
     if (!(error instanceof BrokerUnavailableError || error instanceof AuthUnavailableError)) throw error;
     refuse(request, options);

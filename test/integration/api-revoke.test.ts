@@ -1,5 +1,7 @@
 import { SignJWT } from 'jose';
+import { Hub } from '../../src/hub/hub';
 import { makeKey, signToken } from '../helpers/access-tokens';
+import { eventually } from '../helpers/eventually';
 import { OpenStreams } from '../helpers/sse-client';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 
@@ -52,6 +54,34 @@ describe('POST /api/revoke (in-process broker)', () => {
     expect(again.response?.statusCode).toBe(401);
     expect(again.response?.headers['www-authenticate']).toContain('error="invalid_token"');
     expect(bystander.ended).toBe(false);
+  });
+
+  it('refuses a stream whose token is revoked after its check and before its registration (401 invalid_token, nothing left registered)', async () => {
+    const token = await signToken(key, { subscribe: ['**'] }, { sub: 'racer' });
+    const connect = Hub.prototype.connect;
+    let proceed: () => void = () => undefined;
+    const revoked = new Promise<void>((resolve) => {
+      proceed = resolve;
+    });
+    // The token has been checked; the stream waits here, unregistered, until the revocation is in.
+    const registering = jest.spyOn(Hub.prototype, 'connect').mockImplementationOnce(async function (this: Hub, request) {
+      await revoked;
+      return connect.call(this, request);
+    });
+    // The streams of earlier tests are closed by now, or soon.
+    await eventually(() => server.hub.clientCount === 0, 'earlier streams to be gone');
+    try {
+      const opening = open(token, 'rv.race');
+      await eventually(() => registering.mock.calls.length === 1, 'the stream to reach its registration');
+      await revoke({ sub: 'racer' });
+      proceed();
+      const stream = await opening;
+      expect(stream.response?.statusCode).toBe(401);
+      expect(stream.response?.headers['www-authenticate']).toContain('error="invalid_token"');
+      await eventually(() => server.hub.clientCount === 0, 'the registered stream to be released');
+    } finally {
+      registering.mockRestore();
+    }
   });
 
   it('revokes by `before`: tokens issued earlier are refused, tokens issued after it are accepted', async () => {

@@ -2,10 +2,10 @@
  * The Koa application: every route, but most requests of two paths never reach it. Requests
  * arrive through the one request listener (src/request-listener.ts), which first gives each
  * request body its deadline (BODY_TIMEOUT_MS). A publish (`POST /channels/:channel/events`) and a
- * channel's stream (`GET /channels/:channel/stream`, not the chat channel), with the path exactly
- * as the router writes it and without an Origin listed in CORS_ORIGINS, are served by the
- * listener on Node's request and response (servePublish in src/routes/publish.ts,
- * serveChannelStream in src/routes/channel-stream.ts), so the middleware below (request log,
+ * stream (`GET /channels/:channel/stream`, `GET /streams`, not on the chat channel), with the
+ * path exactly as the router writes it and without an Origin listed in CORS_ORIGINS, are served
+ * by the listener on Node's request and response (servePublish in src/routes/publish.ts,
+ * serveChannelStream and serveChannelsStream in src/routes/channel-stream.ts), so the middleware below (request log,
  * error boundary, CORS, session) does not run for them; they answer their own errors in the same
  * JSON shape, and the listener logs them like requestLog does. Their routes below serve the rest.
  */

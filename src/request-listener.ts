@@ -1,8 +1,9 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type Koa from 'koa';
+import type { RequestQuery } from './access/read-request';
 import { setBodyDeadline } from './http/read-body';
 import { isRequestLogged, logWhenClosed } from './middleware/request-log';
-import { serveChannelStream, type ChannelStreamOptions } from './routes/channel-stream';
+import { queryOf, serveChannelStream, serveChannelsStream, type ChannelStreamOptions } from './routes/channel-stream';
 import { CHAT_CHANNEL } from './routes/chat';
 import { servePublish, type PublishOptions } from './routes/publish';
 
@@ -16,6 +17,8 @@ export interface RequestListenerOptions extends PublishOptions, ChannelStreamOpt
 const PUBLISH_PATH = /^\/channels\/([^/?#]+)\/events(?:\?|$)/;
 /** `/channels/<channel>/stream`, likewise. */
 const STREAM_PATH = /^\/channels\/([^/?#]+)\/stream(?:\?|$)/;
+/** `/streams`, likewise. */
+const STREAMS_PATH = /^\/streams(?:\?|$)/;
 
 /**
  * The server's one request listener: every request passes here first. It gives the request's
@@ -23,11 +26,12 @@ const STREAM_PATH = /^\/channels\/([^/?#]+)\/stream(?:\?|$)/;
  * every body has one whichever path serves it. The two requests that come by the thousand are
  * served straight from Node's request: a publish by servePublish (through Koa it cost twice the
  * CPU of a bare Node server's publish: a context and its request and response wrappers, five
- * middleware frames, the router's matching pass) and a channel's stream by serveChannelStream
- * (the same cost made opening streams twice as slow as a bare server's). Everything else goes to
- * Koa, and so does one of those two that needs Koa's handling: a CORS request (an Origin of
- * CORS_ORIGINS), the chat channel's stream (its presence reads the chat session), or a path the
- * router would match only after normalising it (case, a trailing slash).
+ * middleware frames, the router's matching pass) and a stream by serveChannelStream or
+ * serveChannelsStream (`/streams`; the same cost made opening streams twice as slow as a bare
+ * server's). Everything else goes to Koa, and so does one of those that needs Koa's handling: a
+ * CORS request (an Origin of CORS_ORIGINS), a stream on the chat channel (its presence reads the
+ * chat session), or a path the router would match only after normalising it (case, a trailing
+ * slash).
  */
 export function createRequestListener(app: Koa, options: RequestListenerOptions): RequestListener {
   const koa = app.callback();
@@ -40,7 +44,9 @@ export function createRequestListener(app: Koa, options: RequestListenerOptions)
     const direct = origin === undefined || !corsOrigins.has(origin);
     const publishing = direct && req.method === 'POST' ? channelOf(req, PUBLISH_PATH) : undefined;
     const streaming = direct && req.method === 'GET' && publishing === undefined ? channelOf(req, STREAM_PATH) : undefined;
-    if (publishing === undefined && (streaming === undefined || streaming === CHAT_CHANNEL)) {
+    const several = direct && req.method === 'GET' && STREAMS_PATH.test(req.url ?? '') ? queryOf(req.url as string) : undefined;
+    const chatInSeveral = several !== undefined && [several.channel ?? []].flat().includes(CHAT_CHANNEL);
+    if (publishing === undefined && (streaming === undefined || streaming === CHAT_CHANNEL) && (several === undefined || chatInSeveral)) {
       void koa(req, res);
       return;
     }
@@ -49,7 +55,12 @@ export function createRequestListener(app: Koa, options: RequestListenerOptions)
     const method = req.method as string;
     const path = (req.url as string).split('?', 1)[0] as string;
     if (isRequestLogged(logger, path)) logWhenClosed(logger, method, path, res);
-    const serving = publishing !== undefined ? servePublish(req, res, publishing, options) : serveChannelStream(req, res, streaming as string, options);
+    const serving =
+      publishing !== undefined
+        ? servePublish(req, res, publishing, options)
+        : streaming !== undefined
+          ? serveChannelStream(req, res, streaming, options)
+          : serveChannelsStream(req, res, several as RequestQuery, options);
     serving.catch((error: unknown) => {
       // Both answer their own errors; this is a bug in that answer: never a crash.
       logger.error({ err: error }, `${method} failed while answering`);

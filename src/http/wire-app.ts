@@ -85,6 +85,7 @@ export function wireApp(
     logger,
     retryMs: config.retryMs,
     trustProxy: config.trustProxy,
+    maxStreamChannels: config.maxStreamChannels,
     corsOrigins: config.corsOrigins,
     bodyTimeoutMs: config.bodyTimeoutMs,
   });

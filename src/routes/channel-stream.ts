@@ -5,11 +5,14 @@ import { assertChannel, parseResumePoint } from '../event';
 import { AppError } from '../errors';
 import { answerError } from '../http/answer';
 import { serveStream, type StreamRequest, type StreamServingOptions } from './serve-stream';
+import { requestedChannels, requestedCursor } from './streams';
 
 export interface ChannelStreamOptions extends StreamServingOptions {
   readonly logger: Logger;
   /** TRUST_PROXY: the request's own origin (the cookie's same-site check) from X-Forwarded-*. */
   readonly trustProxy: boolean;
+  /** MAX_STREAM_CHANNELS, for `GET /streams`. */
+  readonly maxStreamChannels: number;
 }
 
 /**
@@ -24,26 +27,52 @@ export async function serveChannelStream(req: IncomingMessage, res: ServerRespon
   try {
     const name = assertChannel(channelParam);
     const query = queryOf(req.url as string);
-    const lastEventId = req.headers['last-event-id'];
-    const resumePoint = parseResumePoint((typeof lastEventId === 'string' && lastEventId) || singleValue(query, 'lastEventId'));
-    const request: StreamRequest = {
-      req,
-      res,
-      read: new NodeReadRequest(req, res, query, options.trustProxy),
-      chatName: () => null,
-      takeOver: () => undefined,
-    };
-    await serveStream(request, options, [{ name, resumePoint }], 'single');
+    const resumePoint = parseResumePoint(lastEventIdOf(req, query));
+    await serveStream(directRequest(req, res, query, options), options, [{ name, resumePoint }], 'single');
   } catch (error) {
     answerError(req, res, error, options.logger);
   }
 }
 
 /**
+ * `GET /streams?channel=a&channel=b` on Node's request and response, likewise (routes/streams.ts
+ * is its Koa route, for a CORS request or one that follows the chat channel). `query` is the
+ * request's, as queryOf read it.
+ */
+export async function serveChannelsStream(req: IncomingMessage, res: ServerResponse, query: RequestQuery, options: ChannelStreamOptions): Promise<void> {
+  try {
+    const names = requestedChannels(query.channel, options.maxStreamChannels);
+    const cursor = requestedCursor(lastEventIdOf(req, query));
+    // Entries for channels not on the stream are ignored; a channel without one starts live.
+    const channels = names.map((name) => ({ name, resumePoint: cursor?.get(name) ?? null }));
+    await serveStream(directRequest(req, res, query, options), options, channels, 'multi');
+  } catch (error) {
+    answerError(req, res, error, options.logger);
+  }
+}
+
+function directRequest(req: IncomingMessage, res: ServerResponse, query: RequestQuery, options: ChannelStreamOptions): StreamRequest {
+  return {
+    req,
+    res,
+    read: new NodeReadRequest(req, res, query, options.trustProxy),
+    // Only a stream on the chat channel counts its session's name (it goes through Koa).
+    chatName: () => null,
+    takeOver: () => undefined,
+  };
+}
+
+/** `Last-Event-ID`, else the `lastEventId` parameter (given at most once). */
+function lastEventIdOf(req: IncomingMessage, query: RequestQuery): string | undefined {
+  const header = req.headers['last-event-id'];
+  return (typeof header === 'string' && header) || singleValue(query, 'lastEventId');
+}
+
+/**
  * The query string read as Koa's `ctx.query` reads it (parseurl, then URLSearchParams): up to a
  * `#`, a leading `?` dropped, a repeated name as an array.
  */
-function queryOf(url: string): RequestQuery {
+export function queryOf(url: string): RequestQuery {
   const start = url.indexOf('?');
   if (start === -1) return {};
   const end = url.indexOf('#', start);

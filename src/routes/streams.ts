@@ -1,5 +1,4 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 import { AppError } from '../errors';
 import { assertChannel } from '../event';
 import { InvalidCursorError, parseCursor, type Cursor } from '../hub/cursor';
@@ -16,8 +15,8 @@ export interface StreamsRouteOptions extends StreamServingOptions {
  */
 export function streamsRoute(router: Router, options: StreamsRouteOptions): void {
   router.get('/streams', async (ctx) => {
-    const names = requestedChannels(ctx, options.maxStreamChannels);
-    const cursor = requestedCursor(ctx);
+    const names = requestedChannels(ctx.query.channel, options.maxStreamChannels);
+    const cursor = requestedCursor(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
     // Entries for channels not on the stream are ignored; a channel without one starts live.
     const channels = names.map((name) => ({ name, resumePoint: cursor?.get(name) ?? null }));
     await serveStream(koaStreamRequest(ctx), options, channels, 'multi');
@@ -25,17 +24,17 @@ export function streamsRoute(router: Router, options: StreamsRouteOptions): void
 }
 
 /** The cursor of `Last-Event-ID` or `lastEventId` (header wins); 400 `invalid_last_event_id` if it is not one. */
-function requestedCursor(ctx: Context): Cursor | null {
+export function requestedCursor(text: string | undefined): Cursor | null {
   try {
-    return parseCursor(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
+    return parseCursor(text);
   } catch (error) {
     if (error instanceof InvalidCursorError) throw new AppError('invalid_last_event_id', error.message);
     throw error;
   }
 }
 
-function requestedChannels(ctx: Context, maxChannels: number): string[] {
-  const given = ctx.query.channel;
+/** The `channel` parameters of a `/streams` request, once each; 400 when none, invalid or too many. */
+export function requestedChannels(given: string | string[] | undefined, maxChannels: number): string[] {
   const names = [...new Set(given === undefined ? [] : Array.isArray(given) ? given : [given])];
   if (names.length === 0) throw new AppError('invalid_channel', 'name at least one channel: /streams?channel=a&channel=b');
   for (const name of names) assertChannel(name);

@@ -27,8 +27,14 @@ const COMPARED_HEADERS = ['content-type', 'cache-control', 'x-accel-buffering', 
  * request is then served by Koa's route instead of straight from Node's request.
  */
 function get(server: TestServer, attempt: Attempt, via: 'direct' | 'koa', origin?: string): Promise<Answer> {
+  // `streams?…` is GET /streams; anything else a channel's stream.
   const [channel, rest] = attempt.target.split('/stream') as [string, string];
-  const path = via === 'koa' ? `/CHANNELS/${channel}/STREAM${rest}` : `/channels/${channel}/stream${rest}`;
+  const several = attempt.target.startsWith('streams?');
+  const path = several
+    ? `/${via === 'koa' ? 'STREAMS' : 'streams'}${attempt.target.slice('streams'.length)}`
+    : via === 'koa'
+      ? `/CHANNELS/${channel}/STREAM${rest}`
+      : `/channels/${channel}/stream${rest}`;
   return new Promise((resolve, reject) => {
     // Host and port apart from the path: a URL would drop a `#` the test means to send.
     const req = httpRequest({ host: '127.0.0.1', port: server.port, path, headers: { ...(origin === undefined ? {} : { Origin: origin }), ...attempt.headers } }, (res) => {
@@ -84,6 +90,16 @@ describe.each(BROKERS)('a channel stream answered without Koa and through Koa (%
     ['a fragment after a valid resume point', () => ({ target: 'open.a/stream?lastEventId=0#frag' })],
     ['more than a thousand parameters', () => ({ target: `open.a/stream?${Array.from({ length: 1001 }, (_, n) => `x${n}=1`).join('&')}&lastEventId=abc` })],
     ['a plus and escapes in the query', () => ({ target: 'priv.a/stream?ticket=a+b%2Fc' })],
+    ['several public channels', () => ({ target: 'streams?channel=open.a&channel=open.b' })],
+    ['several channels, resumed by cursor', () => ({ target: 'streams?channel=open.a&channel=open.b', headers: { 'Last-Event-ID': 'open.a=0,open.b=0' } })],
+    ['several channels with a private one and a token', () => ({ target: 'streams?channel=open.a&channel=priv.a', headers: auth(granted) })],
+    ['several channels with a private one and no credential', () => ({ target: 'streams?channel=open.a&channel=priv.a' })],
+    ['several channels, the private one not granted', () => ({ target: 'streams?channel=open.a&channel=priv.b', headers: auth(otherGrant) })],
+    ['no channel named', () => ({ target: 'streams?' })],
+    ['an invalid channel among several', () => ({ target: 'streams?channel=open.a&channel=bad%20name' })],
+    ['more channels than MAX_STREAM_CHANNELS', () => ({ target: `streams?${Array.from({ length: 17 }, (_, n) => `channel=open.${n}`).join('&')}` })],
+    ['an invalid cursor', () => ({ target: 'streams?channel=open.a&lastEventId=open.a=x' })],
+    ['a repeated lastEventId on several channels', () => ({ target: 'streams?channel=open.a&lastEventId=a&lastEventId=b' })],
   ];
 
   it.each(cases)('answers %s the same way on both paths', async (_name, attempt) => {

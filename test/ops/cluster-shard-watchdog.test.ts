@@ -57,6 +57,8 @@ describe('a silent shard on a Cluster (sharded pub/sub)', () => {
     expect(logLines.join('')).toMatch(new RegExp(`"connection":"shard subscriber 127\\.0\\.0\\.1:${owner}"`));
 
     await pollUntil(async () => (await request(hub.url).get('/readyz')).status === 200, '/readyz 200 again', 20_000, 50);
+    // The renewed shard subscription is on the node again (a subscription lost for good fails here).
+    await pollUntil(async () => (await redisCli(owner, 'PUBSUB', 'SHARDNUMSUB', `${prefix}{${channel}}:live`)).includes('\n1'), 'the shard subscription again', 10_000);
     // The command connection to the paused node may still be coming back when the subscriber
     // already answers: a publish meanwhile is 503 (retry later), as the contract says, never lost.
     let publishedId: string | undefined;

@@ -1,9 +1,9 @@
-import type { IncomingMessage, RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type Koa from 'koa';
-import type { RequestQuery } from './access/read-request';
 import { setBodyDeadline } from './http/read-body';
 import { isRequestLogged, logWhenClosed } from './middleware/request-log';
-import { queryOf, serveChannelStream, serveChannelsStream, type ChannelStreamOptions } from './routes/channel-stream';
+import { serveChannelStream, serveChannelsStream, type ChannelStreamOptions } from './routes/channel-stream';
+import { queryOf } from './routes/query';
 import { CHAT_CHANNEL } from './routes/chat';
 import { servePublish, type PublishOptions } from './routes/publish';
 
@@ -41,12 +41,8 @@ export function createRequestListener(app: Koa, options: RequestListenerOptions)
   return (req, res) => {
     setBodyDeadline(req, res, bodyTimeoutMs);
     const origin = req.headers.origin;
-    const direct = origin === undefined || !corsOrigins.has(origin);
-    const publishing = direct && req.method === 'POST' ? channelOf(req, PUBLISH_PATH) : undefined;
-    const streaming = direct && req.method === 'GET' && publishing === undefined ? channelOf(req, STREAM_PATH) : undefined;
-    const several = direct && req.method === 'GET' && STREAMS_PATH.test(req.url ?? '') ? queryOf(req.url as string) : undefined;
-    const chatInSeveral = several !== undefined && [several.channel ?? []].flat().includes(CHAT_CHANNEL);
-    if (publishing === undefined && (streaming === undefined || streaming === CHAT_CHANNEL) && (several === undefined || chatInSeveral)) {
+    const serve = origin !== undefined && corsOrigins.has(origin) ? undefined : directRoute(req, res, options);
+    if (serve === undefined) {
       void koa(req, res);
       return;
     }
@@ -55,18 +51,30 @@ export function createRequestListener(app: Koa, options: RequestListenerOptions)
     const method = req.method as string;
     const path = (req.url as string).split('?', 1)[0] as string;
     if (isRequestLogged(logger, path)) logWhenClosed(logger, method, path, res);
-    const serving =
-      publishing !== undefined
-        ? servePublish(req, res, publishing, options)
-        : streaming !== undefined
-          ? serveChannelStream(req, res, streaming, options)
-          : serveChannelsStream(req, res, several as RequestQuery, options);
+    const serving = serve();
     serving.catch((error: unknown) => {
       // Both answer their own errors; this is a bug in that answer: never a crash.
       logger.error({ err: error }, `${method} failed while answering`);
       res.destroy();
     });
   };
+}
+
+/**
+ * What serves the request without Koa (a publish, a stream not on the chat channel, the path
+ * exactly as the router writes it), or undefined: Koa serves it.
+ */
+function directRoute(req: IncomingMessage, res: ServerResponse, options: RequestListenerOptions): (() => Promise<void>) | undefined {
+  if (req.method === 'POST') {
+    const channel = channelOf(req, PUBLISH_PATH);
+    return channel === undefined ? undefined : () => servePublish(req, res, channel, options);
+  }
+  if (req.method !== 'GET') return undefined;
+  const channel = channelOf(req, STREAM_PATH);
+  if (channel !== undefined) return channel === CHAT_CHANNEL ? undefined : () => serveChannelStream(req, res, channel, options);
+  if (!STREAMS_PATH.test(req.url ?? '')) return undefined;
+  const query = queryOf(req.url as string);
+  return [query.channel ?? []].flat().includes(CHAT_CHANNEL) ? undefined : () => serveChannelsStream(req, res, query, options);
 }
 
 /** The channel of the request's path if it matches `path` (decoded like the router's params), or undefined. */

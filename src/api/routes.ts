@@ -82,8 +82,8 @@ export function apiRoutes(router: Router, options: ApiRoutesOptions): void {
   });
 
   router.get('/api/channels', admin, async (ctx) => {
-    const patterns = channelPattern(singleQueryValue(ctx, 'pattern', 'invalid_query') ?? '**');
-    const limit = channelsLimit(singleQueryValue(ctx, 'limit', 'invalid_query'));
+    const patterns = channelPattern(singleQueryValue(ctx.query, 'pattern', 'invalid_query') ?? '**');
+    const limit = channelsLimit(singleQueryValue(ctx.query, 'limit', 'invalid_query'));
     ctx.body = await controlPlane.channels((channel) => patterns.matches(channel), limit);
   });
 

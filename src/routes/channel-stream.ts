@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { NodeReadRequest, type RequestQuery } from '../access/read-request';
 import { assertChannel, parseResumePoint } from '../event';
-import { AppError } from '../errors';
 import { answerError } from '../http/answer';
 import { serveStream, type StreamRequest, type StreamServingOptions } from './serve-stream';
+import { queryOf, requestedLastEventId } from './query';
 import { requestedChannels, requestedCursor } from './streams';
 
 export interface ChannelStreamOptions extends StreamServingOptions {
@@ -27,7 +27,7 @@ export async function serveChannelStream(req: IncomingMessage, res: ServerRespon
   try {
     const name = assertChannel(channelParam);
     const query = queryOf(req.url as string);
-    const resumePoint = parseResumePoint(lastEventIdOf(req, query));
+    const resumePoint = parseResumePoint(requestedLastEventId(headerOf(req, 'last-event-id'), query));
     await serveStream(directRequest(req, res, query, options), options, [{ name, resumePoint }], 'single');
   } catch (error) {
     answerError(req, res, error, options.logger);
@@ -42,7 +42,7 @@ export async function serveChannelStream(req: IncomingMessage, res: ServerRespon
 export async function serveChannelsStream(req: IncomingMessage, res: ServerResponse, query: RequestQuery, options: ChannelStreamOptions): Promise<void> {
   try {
     const names = requestedChannels(query.channel, options.maxStreamChannels);
-    const cursor = requestedCursor(lastEventIdOf(req, query));
+    const cursor = requestedCursor(requestedLastEventId(headerOf(req, 'last-event-id'), query));
     // Entries for channels not on the stream are ignored; a channel without one starts live.
     const channels = names.map((name) => ({ name, resumePoint: cursor?.get(name) ?? null }));
     await serveStream(directRequest(req, res, query, options), options, channels, 'multi');
@@ -62,31 +62,7 @@ function directRequest(req: IncomingMessage, res: ServerResponse, query: Request
   };
 }
 
-/** `Last-Event-ID`, else the `lastEventId` parameter (given at most once). */
-function lastEventIdOf(req: IncomingMessage, query: RequestQuery): string | undefined {
-  const header = req.headers['last-event-id'];
-  return (typeof header === 'string' && header) || singleValue(query, 'lastEventId');
-}
-
-/**
- * The query string read as Koa's `ctx.query` reads it (parseurl, then URLSearchParams): up to a
- * `#`, a leading `?` dropped, a repeated name as an array.
- */
-export function queryOf(url: string): RequestQuery {
-  const start = url.indexOf('?');
-  if (start === -1) return {};
-  const end = url.indexOf('#', start);
-  const params = new URLSearchParams(url.slice(start + 1, end === -1 ? undefined : end));
-  const query: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
-  for (const name of params.keys()) {
-    const values = params.getAll(name);
-    query[name] = values.length === 1 ? (values[0] as string) : values;
-  }
-  return query;
-}
-
-function singleValue(query: RequestQuery, name: string): string | undefined {
-  const value = query[name];
-  if (Array.isArray(value)) throw new AppError('invalid_last_event_id', `give "${name}" at most once`);
-  return value;
+function headerOf(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : '';
 }

@@ -5,7 +5,7 @@ import { assertChannel, parseResumePoint } from '../event';
 import type { Hub } from '../hub/hub';
 import type { PresenceTracker } from '../presence/tracker';
 import { servePublish, type PublishOptions } from './publish';
-import { singleQueryValue } from './query';
+import { requestedLastEventId, singleQueryValue } from './query';
 import { koaStreamRequest, serveStream } from './serve-stream';
 import { koaReadRequest } from '../access/read-request';
 
@@ -35,7 +35,7 @@ export function channelRoutes(router: Router, options: ChannelRoutesOptions): vo
 function streamHandler(options: ChannelRoutesOptions): (ctx: Context, channel: string) => Promise<void> {
   return async (ctx, channelName) => {
     const name = assertChannel(channelName);
-    const resumePoint = parseResumePoint(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
+    const resumePoint = parseResumePoint(requestedLastEventId(ctx.get('Last-Event-ID'), ctx.query));
     await serveStream(koaStreamRequest(ctx), options, [{ name, resumePoint }], 'single');
   };
 }
@@ -44,8 +44,8 @@ function historyHandler(options: ChannelRoutesOptions): (ctx: Context) => Promis
   return async (ctx) => {
     const channel = assertChannel(channelParam(ctx));
     await options.access.authorizeRead(koaReadRequest(ctx), [channel]);
-    const limitText = singleQueryValue(ctx, 'limit', 'invalid_query');
-    const afterText = singleQueryValue(ctx, 'after', 'invalid_query');
+    const limitText = singleQueryValue(ctx.query, 'limit', 'invalid_query');
+    const afterText = singleQueryValue(ctx.query, 'after', 'invalid_query');
     const limit = limitText === undefined ? DEFAULT_HISTORY_LIMIT : Number(limitText);
     if (limitText !== undefined && (!/^[0-9]{1,4}$/.test(limitText) || limit < 1 || limit > MAX_HISTORY_LIMIT)) {
       throw new AppError('invalid_query', `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`);

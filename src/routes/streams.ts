@@ -3,7 +3,7 @@ import { AppError } from '../errors';
 import { assertChannel } from '../event';
 import { InvalidCursorError, parseCursor, type Cursor } from '../hub/cursor';
 import { koaStreamRequest, serveStream, type StreamServingOptions } from './serve-stream';
-import { singleQueryValue } from './query';
+import { requestedLastEventId } from './query';
 
 export interface StreamsRouteOptions extends StreamServingOptions {
   readonly maxStreamChannels: number;
@@ -16,7 +16,7 @@ export interface StreamsRouteOptions extends StreamServingOptions {
 export function streamsRoute(router: Router, options: StreamsRouteOptions): void {
   router.get('/streams', async (ctx) => {
     const names = requestedChannels(ctx.query.channel, options.maxStreamChannels);
-    const cursor = requestedCursor(ctx.get('Last-Event-ID') || singleQueryValue(ctx, 'lastEventId', 'invalid_last_event_id'));
+    const cursor = requestedCursor(requestedLastEventId(ctx.get('Last-Event-ID'), ctx.query));
     // Entries for channels not on the stream are ignored; a channel without one starts live.
     const channels = names.map((name) => ({ name, resumePoint: cursor?.get(name) ?? null }));
     await serveStream(koaStreamRequest(ctx), options, channels, 'multi');
